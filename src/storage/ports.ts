@@ -1,0 +1,148 @@
+/**
+ * What Rampart keeps, as typed repositories. Protocol code depends only on these
+ * interfaces; `storage/sqlite` (default) and later `storage/postgres` implement them.
+ * Every method is async so that a networked database fits the same contract.
+ * JIDs passed in and out are prepared bare JIDs as strings ("alice@example.com").
+ */
+
+export type ScramHash = 'SHA-1' | 'SHA-256';
+
+/** SCRAM's server-side credential (RFC 5802 §3): the password itself is never stored. */
+export interface ScramCredential {
+  hash: ScramHash;
+  /** base64 */
+  salt: string;
+  iterations: number;
+  /** base64 */
+  storedKey: string;
+  /** base64 */
+  serverKey: string;
+}
+
+export interface Account {
+  jid: string;
+  /** ms since epoch */
+  createdAt: number;
+  credentials: ScramCredential[];
+  /** Set when the fan-out detector (or an admin) quarantines the account; logins are refused. */
+  quarantinedReason?: string;
+}
+
+export interface NewAccount {
+  jid: string;
+  credentials: ScramCredential[];
+}
+
+export class AccountExistsError extends Error {
+  override readonly name = 'AccountExistsError';
+}
+
+export interface AccountStore {
+  /** Throws AccountExistsError when the JID is taken. */
+  create(account: NewAccount): Promise<void>;
+  /** Inserts many in one transaction; existing JIDs are skipped and returned. */
+  createMany(accounts: NewAccount[]): Promise<{ created: number; existing: string[] }>;
+  get(jid: string): Promise<Account | undefined>;
+  /** Returns false when there is no such account. */
+  setCredentials(jid: string, credentials: ScramCredential[]): Promise<boolean>;
+  setQuarantine(jid: string, reason: string | undefined): Promise<boolean>;
+  /** Removes the account and everything it owns (roster, offline messages, kv). */
+  remove(jid: string): Promise<boolean>;
+  list(domain?: string): Promise<string[]>;
+}
+
+export type Subscription = 'none' | 'to' | 'from' | 'both';
+
+export interface RosterItem {
+  contact: string;
+  name?: string;
+  subscription: Subscription;
+  /** We asked the contact for a subscription and are waiting (RFC 6121 "pending out"). */
+  askOut: boolean;
+  /** The contact asked to subscribe to us and the user has not answered ("pending in"). */
+  askIn: boolean;
+  /** The user pre-approved a subscription request from the contact (RFC 6121 §3.4). */
+  preApproved: boolean;
+  groups: string[];
+}
+
+export interface Roster {
+  version: number;
+  items: RosterItem[];
+}
+
+export interface RosterStore {
+  get(owner: string): Promise<Roster>;
+  getItem(owner: string, contact: string): Promise<RosterItem | undefined>;
+  /** Inserts or replaces the item; returns the roster's new version. */
+  put(owner: string, item: RosterItem): Promise<number>;
+  /** Returns the new version, or undefined when there was no such item. */
+  remove(owner: string, contact: string): Promise<number | undefined>;
+}
+
+export interface OfflineMessage {
+  id: number;
+  /** The serialized <message/> stanza as it should be delivered. */
+  stanza: string;
+  /** ms since epoch */
+  storedAt: number;
+}
+
+export interface OfflineStore {
+  /** Stores one message; resolves once it is durable. */
+  push(owner: string, stanza: string): Promise<number>;
+  /** Oldest first. */
+  list(owner: string, limit?: number): Promise<OfflineMessage[]>;
+  remove(owner: string, ids: number[]): Promise<void>;
+  count(owner: string): Promise<number>;
+}
+
+export type Verdict = 'allow' | 'label' | 'hold' | 'refuse' | 'quarantine' | 'delay' | 'close';
+
+export interface SecurityEvent {
+  /** ms since epoch; set by the store when absent */
+  time?: number;
+  /** T1..T10 from ../shared/THREATS.md */
+  threat: string;
+  rule: string;
+  /** Who acted: a JID, or an address for unauthenticated connections. */
+  actor: string;
+  /** Who or what was targeted (a JID, an account, a resource). */
+  target?: string;
+  /** The remote address of the connection involved. */
+  address?: string;
+  verdict: Verdict;
+  /** Structured details; no message text unless policy allows. */
+  evidence?: Record<string, unknown>;
+}
+
+export interface StoredSecurityEvent extends SecurityEvent {
+  id: number;
+  time: number;
+}
+
+export interface SecurityEventStore {
+  record(event: SecurityEvent): Promise<void>;
+  /** Newest last; `afterId` pages forward (for `events tail`). */
+  list(query?: { afterId?: number; limit?: number; rule?: string; actor?: string }): Promise<
+    StoredSecurityEvent[]
+  >;
+}
+
+/** Small per-account documents (last activity, private XML, vCard, settings). */
+export interface KeyValueStore {
+  get(owner: string, key: string): Promise<string | undefined>;
+  set(owner: string, key: string, value: string): Promise<void>;
+  delete(owner: string, key: string): Promise<void>;
+}
+
+export interface Storage {
+  readonly kind: string;
+  accounts: AccountStore;
+  roster: RosterStore;
+  offline: OfflineStore;
+  events: SecurityEventStore;
+  kv: KeyValueStore;
+  /** Flushes and closes; called on graceful shutdown. */
+  close(): Promise<void>;
+}
