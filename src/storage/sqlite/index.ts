@@ -1,0 +1,36 @@
+import type { Storage } from '../ports.ts';
+import { SqliteAccountStore } from './accounts.ts';
+import { openDatabase } from './connection.ts';
+import { SqliteSecurityEventStore } from './events.ts';
+import { SqliteKeyValueStore } from './kv.ts';
+import { migrate } from './migrations.ts';
+import { SqliteOfflineStore } from './offline.ts';
+import { SqliteRosterStore } from './roster.ts';
+
+export { SchemaTooNewError } from './migrations.ts';
+
+/** Opens (creating and migrating as needed) the embedded database; ':memory:' is allowed. */
+export function openSqliteStorage(path: string): Storage {
+  const db = openDatabase(path);
+  try {
+    migrate(db);
+    return {
+      kind: 'sqlite',
+      accounts: new SqliteAccountStore(db),
+      roster: new SqliteRosterStore(db),
+      offline: new SqliteOfflineStore(db),
+      events: new SqliteSecurityEventStore(db),
+      kv: new SqliteKeyValueStore(db),
+      async close() {
+        if (!db.open) return;
+        // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.
+        db.pragma('optimize');
+        // Closing the last connection checkpoints the WAL into the main file.
+        db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,115 @@
+import type { SqliteDatabase } from './connection.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append only: never edit a migration that has shipped, add the next version instead. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE accounts (
+        jid TEXT PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL,
+        credentials TEXT NOT NULL,
+        quarantined_reason TEXT
+      ) WITHOUT ROWID;
+
+      CREATE TABLE roster_items (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        name TEXT,
+        subscription TEXT NOT NULL CHECK (subscription IN ('none', 'to', 'from', 'both')),
+        ask_out INTEGER NOT NULL DEFAULT 0,
+        ask_in INTEGER NOT NULL DEFAULT 0,
+        pre_approved INTEGER NOT NULL DEFAULT 0,
+        groups TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (owner, contact)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE roster_versions (
+        owner TEXT PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- AUTOINCREMENT: ids are never reused, so a delivered-and-removed id cannot come back.
+      CREATE TABLE offline_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        stanza TEXT NOT NULL,
+        stored_at INTEGER NOT NULL
+      );
+      CREATE INDEX offline_messages_owner_id ON offline_messages (owner, id);
+
+      -- AUTOINCREMENT: "afterId" paging stays correct after old events are pruned.
+      CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        threat TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        target TEXT,
+        address TEXT,
+        verdict TEXT NOT NULL,
+        evidence TEXT
+      );
+      CREATE INDEX security_events_time ON security_events (time);
+      CREATE INDEX security_events_rule ON security_events (rule);
+      CREATE INDEX security_events_actor ON security_events (actor);
+
+      CREATE TABLE kv (
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+}
+
+export function latestSchemaVersion(): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
+ * Brings the schema up to date in one transaction. IMMEDIATE takes the write lock before reading
+ * the current version, so a server and a CLI opening the same file at once cannot both migrate.
+ */
+export function migrate(db: SqliteDatabase): number {
+  const latest = latestSchemaVersion();
+  const run = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY NOT NULL,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as {
+      v: number | null;
+    };
+    const current = row.v ?? 0;
+    if (current > latest) {
+      throw new SchemaTooNewError(
+        `database schema is at version ${current} but this Rampart only knows up to ${latest}; ` +
+          'it was written by a newer Rampart: upgrade Rampart or restore a backup',
+      );
+    }
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }
+    return latest;
+  });
+  return run.immediate();
+}

@@ -1,0 +1,406 @@
+/**
+ * Behaviour every Storage adapter must have. An adapter's test file calls runStorageContract with
+ * a function that returns an EMPTY store each time (a new file, or truncated tables).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  AccountExistsError,
+  type NewAccount,
+  type RosterItem,
+  type ScramCredential,
+  type Storage,
+} from '../../src/storage/ports.ts';
+
+const cred = (n: number): ScramCredential => ({
+  hash: 'SHA-256',
+  salt: `c2FsdA${n}==`,
+  iterations: 4096 + n,
+  storedKey: `c3RvcmVk${n}=`,
+  serverKey: `c2VydmVy${n}=`,
+});
+
+const account = (jid: string): NewAccount => ({ jid, credentials: [cred(1)] });
+
+const item = (contact: string, extra: Partial<RosterItem> = {}): RosterItem => ({
+  contact,
+  subscription: 'none',
+  askOut: false,
+  askIn: false,
+  preApproved: false,
+  groups: [],
+  ...extra,
+});
+
+export function runStorageContract(name: string, open: () => Promise<Storage> | Storage): void {
+  describe(`Storage contract: ${name}`, () => {
+    let s: Storage;
+    beforeEach(async () => {
+      s = await open();
+    });
+    afterEach(async () => {
+      await s.close();
+    });
+
+    it('names its kind', () => {
+      assert.equal(typeof s.kind, 'string');
+      assert.ok(s.kind.length > 0);
+    });
+
+    describe('accounts', () => {
+      it('creates and reads back an account', async () => {
+        const before = Date.now();
+        await s.accounts.create({ jid: 'alice@example.com', credentials: [cred(1), cred(2)] });
+        const got = await s.accounts.get('alice@example.com');
+        assert.ok(got);
+        assert.equal(got.jid, 'alice@example.com');
+        assert.deepEqual(got.credentials, [cred(1), cred(2)]);
+        assert.ok(got.createdAt >= before && got.createdAt <= Date.now());
+        assert.equal('quarantinedReason' in got, false);
+      });
+
+      it('returns undefined for an unknown account', async () => {
+        assert.equal(await s.accounts.get('nobody@example.com'), undefined);
+      });
+
+      it('refuses a duplicate with AccountExistsError and keeps the original', async () => {
+        await s.accounts.create(account('alice@example.com'));
+        await assert.rejects(
+          s.accounts.create({ jid: 'alice@example.com', credentials: [cred(9)] }),
+          AccountExistsError,
+        );
+        assert.deepEqual((await s.accounts.get('alice@example.com'))?.credentials, [cred(1)]);
+      });
+
+      it('createMany inserts all new accounts and reports the existing ones', async () => {
+        await s.accounts.create({ jid: 'b@example.com', credentials: [cred(7)] });
+        const result = await s.accounts.createMany([
+          account('a@example.com'),
+          account('b@example.com'),
+          account('c@example.com'),
+        ]);
+        assert.deepEqual(result, { created: 2, existing: ['b@example.com'] });
+        assert.deepEqual(await s.accounts.list(), [
+          'a@example.com',
+          'b@example.com',
+          'c@example.com',
+        ]);
+        // the existing account is untouched
+        assert.deepEqual((await s.accounts.get('b@example.com'))?.credentials, [cred(7)]);
+      });
+
+      it('createMany of nothing creates nothing', async () => {
+        assert.deepEqual(await s.accounts.createMany([]), { created: 0, existing: [] });
+      });
+
+      it('replaces credentials, and says false for an unknown account', async () => {
+        await s.accounts.create(account('alice@example.com'));
+        assert.equal(await s.accounts.setCredentials('alice@example.com', [cred(3)]), true);
+        assert.deepEqual((await s.accounts.get('alice@example.com'))?.credentials, [cred(3)]);
+        assert.equal(await s.accounts.setCredentials('nobody@example.com', [cred(3)]), false);
+      });
+
+      it('sets and clears quarantine', async () => {
+        await s.accounts.create(account('alice@example.com'));
+        assert.equal(await s.accounts.setQuarantine('alice@example.com', 'fan-out T2'), true);
+        assert.equal((await s.accounts.get('alice@example.com'))?.quarantinedReason, 'fan-out T2');
+        assert.equal(await s.accounts.setQuarantine('alice@example.com', undefined), true);
+        const cleared = await s.accounts.get('alice@example.com');
+        assert.ok(cleared);
+        assert.equal('quarantinedReason' in cleared, false);
+        assert.equal(await s.accounts.setQuarantine('nobody@example.com', 'x'), false);
+      });
+
+      it('lists accounts sorted, optionally by exact domain', async () => {
+        await s.accounts.createMany([
+          account('zed@example.com'),
+          account('amy@example.com'),
+          account('bob@sub.example.com'),
+          account('eve@example.com.evil'),
+        ]);
+        assert.deepEqual(await s.accounts.list(), [
+          'amy@example.com',
+          'bob@sub.example.com',
+          'eve@example.com.evil',
+          'zed@example.com',
+        ]);
+        assert.deepEqual(await s.accounts.list('example.com'), [
+          'amy@example.com',
+          'zed@example.com',
+        ]);
+        assert.deepEqual(await s.accounts.list('nowhere.example'), []);
+      });
+
+      it('remove deletes the account and everything it owns, and nothing else', async () => {
+        const alice = 'alice@example.com';
+        const bob = 'bob@example.com';
+        await s.accounts.createMany([account(alice), account(bob)]);
+        for (const owner of [alice, bob]) {
+          await s.roster.put(owner, item('carol@example.com'));
+          await s.offline.push(owner, '<message/>');
+          await s.kv.set(owner, 'vcard', '<vCard/>');
+        }
+        await s.roster.put(bob, item(alice, { subscription: 'both' }));
+
+        assert.equal(await s.accounts.remove(alice), true);
+        assert.equal(await s.accounts.get(alice), undefined);
+        assert.deepEqual((await s.roster.get(alice)).items, []);
+        assert.equal(await s.offline.count(alice), 0);
+        assert.equal(await s.kv.get(alice, 'vcard'), undefined);
+
+        assert.ok(await s.accounts.get(bob));
+        assert.equal((await s.roster.get(bob)).items.length, 2);
+        assert.equal(await s.offline.count(bob), 1);
+        assert.equal(await s.kv.get(bob, 'vcard'), '<vCard/>');
+        assert.equal(await s.accounts.remove(alice), false);
+      });
+    });
+
+    describe('roster', () => {
+      const owner = 'alice@example.com';
+
+      it('starts empty at version 0', async () => {
+        assert.deepEqual(await s.roster.get(owner), { version: 0, items: [] });
+      });
+
+      it('round-trips every field of an item', async () => {
+        const full = item('bob@example.com', {
+          name: 'Bob — Sales',
+          subscription: 'both',
+          askOut: true,
+          askIn: true,
+          preApproved: true,
+          groups: ['Work', 'Ünïcode 组'],
+        });
+        await s.roster.put(owner, full);
+        assert.deepEqual(await s.roster.getItem(owner, 'bob@example.com'), full);
+        assert.deepEqual((await s.roster.get(owner)).items, [full]);
+      });
+
+      it('leaves name absent when it was not given', async () => {
+        await s.roster.put(owner, item('bob@example.com'));
+        const got = await s.roster.getItem(owner, 'bob@example.com');
+        assert.ok(got);
+        assert.equal('name' in got, false);
+      });
+
+      it('put replaces an existing item', async () => {
+        await s.roster.put(owner, item('bob@example.com', { name: 'Bob', groups: ['A'] }));
+        await s.roster.put(owner, item('bob@example.com', { subscription: 'to' }));
+        assert.deepEqual((await s.roster.get(owner)).items, [
+          item('bob@example.com', { subscription: 'to' }),
+        ]);
+      });
+
+      it('getItem returns undefined for an unknown contact', async () => {
+        assert.equal(await s.roster.getItem(owner, 'nobody@example.com'), undefined);
+      });
+
+      it('increments the version on every put and remove', async () => {
+        const v1 = await s.roster.put(owner, item('bob@example.com'));
+        const v2 = await s.roster.put(owner, item('carol@example.com'));
+        const v3 = await s.roster.put(owner, item('bob@example.com', { subscription: 'from' }));
+        const v4 = await s.roster.remove(owner, 'carol@example.com');
+        assert.ok(v4 !== undefined);
+        assert.ok(v1 > 0 && v1 < v2 && v2 < v3 && v3 < v4, `${v1} ${v2} ${v3} ${v4}`);
+        assert.equal((await s.roster.get(owner)).version, v4);
+      });
+
+      it('remove of an unknown contact returns undefined and keeps the version', async () => {
+        const v = await s.roster.put(owner, item('bob@example.com'));
+        assert.equal(await s.roster.remove(owner, 'nobody@example.com'), undefined);
+        assert.equal((await s.roster.get(owner)).version, v);
+      });
+
+      it('keeps versions and items per owner', async () => {
+        await s.roster.put(owner, item('bob@example.com'));
+        await s.roster.put(owner, item('carol@example.com'));
+        const other = await s.roster.put('bob@example.com', item(owner));
+        const mine = await s.roster.get(owner);
+        assert.equal(mine.items.length, 2);
+        assert.ok(other < mine.version);
+        assert.deepEqual((await s.roster.get('bob@example.com')).items, [item(owner)]);
+      });
+
+      it('never reuses a version after the account is removed and created again', async () => {
+        await s.accounts.create(account(owner));
+        await s.roster.put(owner, item('bob@example.com'));
+        const before = await s.roster.put(owner, item('carol@example.com'));
+        await s.accounts.remove(owner);
+        await s.accounts.create(account(owner));
+        const after = await s.roster.put(owner, item('dave@example.com'));
+        assert.ok(after > before, `${after} > ${before}`);
+      });
+    });
+
+    describe('offline messages', () => {
+      const owner = 'alice@example.com';
+
+      it('lists oldest first with increasing ids and stored times', async () => {
+        const before = Date.now();
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await s.offline.push(owner, `<message id="${i}"/>`));
+        const list = await s.offline.list(owner);
+        assert.deepEqual(
+          list.map((m) => m.id),
+          ids,
+        );
+        assert.deepEqual(
+          list.map((m) => m.stanza),
+          [0, 1, 2, 3, 4].map((i) => `<message id="${i}"/>`),
+        );
+        for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!);
+        for (const m of list) assert.ok(m.storedAt >= before && m.storedAt <= Date.now());
+      });
+
+      it('honours the limit', async () => {
+        for (let i = 0; i < 5; i++) await s.offline.push(owner, `<message id="${i}"/>`);
+        const first = await s.offline.list(owner, 2);
+        assert.deepEqual(
+          first.map((m) => m.stanza),
+          ['<message id="0"/>', '<message id="1"/>'],
+        );
+      });
+
+      it('removes by id, only the owner’s own messages', async () => {
+        const a = await s.offline.push(owner, '<message id="a"/>');
+        const b = await s.offline.push(owner, '<message id="b"/>');
+        const c = await s.offline.push(owner, '<message id="c"/>');
+        const bobs = await s.offline.push('bob@example.com', '<message id="bob"/>');
+        await s.offline.remove(owner, [a, c, bobs]);
+        assert.deepEqual(
+          (await s.offline.list(owner)).map((m) => m.id),
+          [b],
+        );
+        assert.equal(await s.offline.count('bob@example.com'), 1);
+        await s.offline.remove(owner, []);
+        assert.equal(await s.offline.count(owner), 1);
+      });
+
+      it('counts per owner and lists nothing for an unknown owner', async () => {
+        await s.offline.push(owner, '<message/>');
+        await s.offline.push(owner, '<message/>');
+        await s.offline.push('bob@example.com', '<message/>');
+        assert.equal(await s.offline.count(owner), 2);
+        assert.equal(await s.offline.count('nobody@example.com'), 0);
+        assert.deepEqual(await s.offline.list('nobody@example.com'), []);
+      });
+
+      it('keeps stanza text exactly', async () => {
+        const stanza =
+          '<message xmlns="jabber:client" to="a@b"><body>&lt;Ω 😀 \'"&amp;</body></message>';
+        await s.offline.push(owner, stanza);
+        assert.equal((await s.offline.list(owner))[0]?.stanza, stanza);
+      });
+    });
+
+    describe('security events', () => {
+      const ev = (n: number, rule = 'r1', actor = 'mallory@example.com') => ({
+        time: 1_700_000_000_000 + n,
+        threat: 'T1',
+        rule,
+        actor,
+        verdict: 'refuse' as const,
+      });
+
+      it('stores every field and stamps the time when absent', async () => {
+        const before = Date.now();
+        await s.events.record({
+          threat: 'T2',
+          rule: 'url.ip-literal',
+          actor: 'bob@example.com',
+          target: 'alice@example.com',
+          address: '192.0.2.7',
+          verdict: 'hold',
+          evidence: { url: 'hxxp://192.0.2.7:8180/x', score: 0.9, tags: ['a'] },
+        });
+        await s.events.record(ev(1));
+        const [full, bare] = await s.events.list();
+        assert.ok(full && bare);
+        assert.ok(full.time >= before && full.time <= Date.now());
+        assert.deepEqual(full, {
+          id: full.id,
+          time: full.time,
+          threat: 'T2',
+          rule: 'url.ip-literal',
+          actor: 'bob@example.com',
+          target: 'alice@example.com',
+          address: '192.0.2.7',
+          verdict: 'hold',
+          evidence: { url: 'hxxp://192.0.2.7:8180/x', score: 0.9, tags: ['a'] },
+        });
+        assert.deepEqual(bare, { id: bare.id, ...ev(1) });
+        assert.ok(bare.id > full.id);
+      });
+
+      it('lists newest last, and the newest `limit` without afterId', async () => {
+        for (let i = 0; i < 5; i++) await s.events.record(ev(i));
+        const all = await s.events.list();
+        assert.deepEqual(
+          all.map((e) => e.time - ev(0).time),
+          [0, 1, 2, 3, 4],
+        );
+        assert.deepEqual(
+          (await s.events.list({ limit: 2 })).map((e) => e.id),
+          all.slice(3).map((e) => e.id),
+        );
+      });
+
+      it('pages forward with afterId', async () => {
+        for (let i = 0; i < 5; i++) await s.events.record(ev(i));
+        const seen: number[] = [];
+        let afterId = 0;
+        for (;;) {
+          const page = await s.events.list({ afterId, limit: 2 });
+          if (page.length === 0) break;
+          assert.ok(page.length <= 2);
+          for (const e of page) seen.push(e.time - ev(0).time);
+          afterId = page.at(-1)!.id;
+        }
+        assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+        assert.deepEqual(await s.events.list({ afterId }), []);
+      });
+
+      it('filters by rule and actor, also while paging', async () => {
+        await s.events.record(ev(0, 'r1', 'a@x'));
+        await s.events.record(ev(1, 'r2', 'a@x'));
+        await s.events.record(ev(2, 'r1', 'b@x'));
+        await s.events.record(ev(3, 'r1', 'a@x'));
+        const times = (list: { time: number }[]) => list.map((e) => e.time - ev(0).time);
+        assert.deepEqual(times(await s.events.list({ rule: 'r1' })), [0, 2, 3]);
+        assert.deepEqual(times(await s.events.list({ actor: 'a@x' })), [0, 1, 3]);
+        assert.deepEqual(times(await s.events.list({ rule: 'r1', actor: 'a@x' })), [0, 3]);
+        const first = (await s.events.list({ rule: 'r1', limit: 1, afterId: 0 }))[0]!;
+        assert.deepEqual(times(await s.events.list({ rule: 'r1', afterId: first.id })), [2, 3]);
+        assert.deepEqual(await s.events.list({ rule: 'none' }), []);
+      });
+    });
+
+    describe('key-value', () => {
+      const owner = 'alice@example.com';
+
+      it('returns undefined for a missing key', async () => {
+        assert.equal(await s.kv.get(owner, 'nope'), undefined);
+      });
+
+      it('sets, overwrites and deletes', async () => {
+        await s.kv.set(owner, 'private:storage', '<a/>');
+        assert.equal(await s.kv.get(owner, 'private:storage'), '<a/>');
+        await s.kv.set(owner, 'private:storage', '<b/>');
+        assert.equal(await s.kv.get(owner, 'private:storage'), '<b/>');
+        await s.kv.delete(owner, 'private:storage');
+        assert.equal(await s.kv.get(owner, 'private:storage'), undefined);
+        await s.kv.delete(owner, 'private:storage');
+      });
+
+      it('keeps keys per owner, and stores the empty string', async () => {
+        await s.kv.set(owner, 'k', 'alice');
+        await s.kv.set('bob@example.com', 'k', 'bob');
+        await s.kv.set(owner, 'empty', '');
+        assert.equal(await s.kv.get(owner, 'k'), 'alice');
+        assert.equal(await s.kv.get('bob@example.com', 'k'), 'bob');
+        assert.equal(await s.kv.get(owner, 'empty'), '');
+      });
+    });
+  });
+}
