@@ -16,7 +16,9 @@ export const configSchema = z
       .string()
       .min(1)
       .default('./data')
-      .describe('Directory for the SQLite database, generated certificates and the control socket.'),
+      .describe(
+        'Directory for the SQLite database, generated certificates and the control socket.',
+      ),
     bind: z.string().min(1).default('0.0.0.0').describe('Address every listener binds to.'),
     pid_file: z.string().optional().describe('Write the serving process id to this file.'),
     log_level: z
@@ -26,13 +28,21 @@ export const configSchema = z
 
     c2s_port: port.default(5222).describe('Client-to-server port with STARTTLS (RFC 6120).'),
     c2s_tls_port: port.default(5223).describe('Client-to-server port with direct TLS (XEP-0368).'),
-    https_port: port.default(5443).describe('HTTPS port (health check, later WebSocket and upload).'),
+    https_port: port
+      .default(5443)
+      .describe('HTTPS port (health check, later WebSocket and upload).'),
 
     tls: z
       .object({
-        cert: z.string().optional().describe('PEM certificate chain; a self-signed one is made in data_dir when unset.'),
+        cert: z
+          .string()
+          .optional()
+          .describe('PEM certificate chain; a self-signed one is made in data_dir when unset.'),
         key: z.string().optional().describe('PEM private key for `cert`.'),
-        min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Oldest TLS version accepted.'),
+        min_version: z
+          .enum(['TLSv1.2', 'TLSv1.3'])
+          .default('TLSv1.2')
+          .describe('Oldest TLS version accepted.'),
       })
       .strict()
       .prefault({}),
@@ -40,46 +50,131 @@ export const configSchema = z
     auth: z
       .object({
         mechanisms: z
-          .array(z.enum(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'PLAIN']))
+          .array(
+            z.enum([
+              'SCRAM-SHA-256-PLUS',
+              'SCRAM-SHA-256',
+              'SCRAM-SHA-1-PLUS',
+              'SCRAM-SHA-1',
+              'PLAIN',
+            ]),
+          )
           .min(1)
           .default(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1'])
           .describe('SASL mechanisms offered, in order of preference.'),
-        allow_plain: z.boolean().default(false).describe('Offer PLAIN (over TLS only). Off by default.'),
-        scram_iterations: z.number().int().min(4096).max(1_000_000).default(10000).describe('PBKDF2 iterations for new credentials.'),
-        max_failures: z.number().int().min(1).max(100).default(5).describe('Failures per account or address before back-off starts.'),
-        backoff_base_ms: z.number().int().min(100).max(60_000).default(1000).describe('First back-off delay; doubles with each further failure.'),
-        backoff_max_ms: z.number().int().min(1000).max(86_400_000).default(15 * 60_000).describe('Longest back-off delay.'),
-        failure_window_s: z.number().int().min(10).max(86_400).default(900).describe('How long a failure is remembered.'),
+        allow_plain: z
+          .boolean()
+          .default(false)
+          .describe('Offer PLAIN (over TLS only). Off by default.'),
+        scram_iterations: z
+          .number()
+          .int()
+          .min(4096)
+          .max(1_000_000)
+          .default(10000)
+          .describe('PBKDF2 iterations for new credentials.'),
+        max_failures: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(5)
+          .describe('Failures per account or address before back-off starts.'),
+        backoff_base_ms: z
+          .number()
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(1000)
+          .describe('First back-off delay; doubles with each further failure.'),
+        backoff_max_ms: z
+          .number()
+          .int()
+          .min(1000)
+          .max(86_400_000)
+          .default(15 * 60_000)
+          .describe('Longest back-off delay.'),
+        failure_window_s: z
+          .number()
+          .int()
+          .min(10)
+          .max(86_400)
+          .default(900)
+          .describe('How long a failure is remembered.'),
       })
       .strict()
       .prefault({}),
 
     password_policy: z
       .object({
-        min_length: z.number().int().min(1).max(1024).default(8).describe('Shortest password accepted.'),
-        max_length: z.number().int().min(8).max(4096).default(1024).describe('Longest password accepted.'),
+        min_length: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(8)
+          .describe('Shortest password accepted.'),
+        max_length: z
+          .number()
+          .int()
+          .min(8)
+          .max(4096)
+          .default(1024)
+          .describe('Longest password accepted.'),
       })
       .strict()
       .prefault({}),
 
     limits: z
       .object({
-        max_stanza_bytes: positive.max(16 * 1024 * 1024).default(256 * 1024).describe('Largest stanza accepted, in bytes.'),
-        max_depth: positive.max(1000).default(32).describe('Deepest element nesting inside a stanza.'),
+        max_stanza_bytes: positive
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024)
+          .describe('Largest stanza accepted, in bytes.'),
+        max_depth: positive
+          .max(1000)
+          .default(32)
+          .describe('Deepest element nesting inside a stanza.'),
         max_attributes: positive.max(1000).default(64).describe('Most attributes on one element.'),
-        max_text_bytes: positive.max(16 * 1024 * 1024).default(128 * 1024).describe('Longest text node.'),
-        unauthenticated_timeout_s: positive.max(600).default(30).describe('Close streams that have not authenticated within this time.'),
-        max_connections_per_address: positive.max(1_000_000).default(64).describe('Concurrent connections from one IP address.'),
-        session_stanzas_per_s: positive.default(50).describe('Sustained stanzas per second per session (token bucket rate).'),
+        max_text_bytes: positive
+          .max(16 * 1024 * 1024)
+          .default(128 * 1024)
+          .describe('Longest text node.'),
+        unauthenticated_timeout_s: positive
+          .max(600)
+          .default(30)
+          .describe('Close streams that have not authenticated within this time.'),
+        max_connections_per_address: positive
+          .max(1_000_000)
+          .default(64)
+          .describe('Concurrent connections from one IP address.'),
+        session_stanzas_per_s: positive
+          .default(50)
+          .describe('Sustained stanzas per second per session (token bucket rate).'),
         session_stanza_burst: positive.default(200).describe('Stanza bucket size per session.'),
-        session_bytes_per_s: positive.default(64 * 1024).describe('Sustained bytes per second read from one session.'),
+        session_bytes_per_s: positive
+          .default(64 * 1024)
+          .describe('Sustained bytes per second read from one session.'),
         session_byte_burst: positive.default(512 * 1024).describe('Byte bucket size per session.'),
-        account_stanzas_per_s: positive.default(100).describe('Sustained stanzas per second summed over an account\'s sessions.'),
+        account_stanzas_per_s: positive
+          .default(100)
+          .describe("Sustained stanzas per second summed over an account's sessions."),
         account_stanza_burst: positive.default(400).describe('Stanza bucket size per account.'),
-        ping_interval_s: positive.max(3600).default(30).describe('Ping a silent client after this many seconds (XEP-0199).'),
-        ping_timeout_s: positive.max(600).default(30).describe('Close the session if the ping is not answered within this time.'),
-        max_offline_messages: positive.default(1000).describe('Offline messages kept per account; more are refused.'),
-        max_resources_per_account: positive.max(1000).default(10).describe('Concurrent sessions per account.'),
+        ping_interval_s: positive
+          .max(3600)
+          .default(25)
+          .describe('Ping a silent client after this many seconds (XEP-0199).'),
+        ping_timeout_s: positive
+          .max(600)
+          .default(25)
+          .describe('Close the session if the ping is not answered within this time.'),
+        max_offline_messages: positive
+          .default(1000)
+          .describe('Offline messages kept per account; more are refused.'),
+        max_resources_per_account: positive
+          .max(1000)
+          .default(10)
+          .describe('Concurrent sessions per account.'),
       })
       .strict()
       .prefault({}),
@@ -87,3 +182,148 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Key catalogue: the loader (env/flag coercion, error messages) and docs/config.md are
+// derived from the schema above, so a key added there is documented and settable at once.
+
+/** CLI flag (without `--`) → dotted config key. */
+export const configFlags: Readonly<Record<string, string>> = {
+  domain: 'domain',
+  'data-dir': 'data_dir',
+  bind: 'bind',
+  'c2s-port': 'c2s_port',
+  'c2s-tls-port': 'c2s_tls_port',
+  'https-port': 'https_port',
+  cert: 'tls.cert',
+  key: 'tls.key',
+  'pid-file': 'pid_file',
+  'log-level': 'log_level',
+};
+
+/** Keys holding file-system paths: relative ones are resolved (file dir or cwd). */
+export const configPathKeys: ReadonlySet<string> = new Set([
+  'data_dir',
+  'pid_file',
+  'tls.cert',
+  'tls.key',
+]);
+
+export type ConfigValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';
+
+export interface ConfigKeyInfo {
+  /** e.g. ['limits', 'max_stanza_bytes'] */
+  path: readonly string[];
+  /** e.g. 'limits.max_stanza_bytes' */
+  key: string;
+  kind: ConfigValueKind;
+  /** Allowed values of an enum, or of a list's elements when they are an enum. */
+  options?: readonly string[];
+  /** Inclusive bounds: the value for numbers, the length for strings, the item count for lists. */
+  min?: number;
+  max?: number;
+  /** undefined when the key is optional and unset by default. */
+  default: unknown;
+  description: string;
+  /** e.g. 'RAMPART_LIMITS__MAX_STANZA_BYTES' */
+  env: string;
+  /** e.g. 'c2s-port' (without `--`), when the key has a flag. */
+  flag?: string;
+  isPath: boolean;
+}
+
+type AnySchema = z.ZodType;
+
+function unwrapSchema(s: AnySchema): {
+  inner: AnySchema;
+  defaultValue: unknown;
+  description?: string;
+} {
+  let inner = s;
+  let defaultValue: unknown;
+  let description = s.description;
+  for (;;) {
+    const def = inner.def as { type: string; innerType?: AnySchema; defaultValue?: unknown };
+    if (def.type === 'default' || def.type === 'prefault') defaultValue = def.defaultValue;
+    else if (def.type !== 'optional') break;
+    inner = def.innerType as AnySchema;
+    description ??= inner.description;
+  }
+  return description === undefined ? { inner, defaultValue } : { inner, defaultValue, description };
+}
+
+interface Bounds {
+  min?: number;
+  max?: number;
+}
+
+// Reads the size/length/value checks zod keeps on a schema into inclusive bounds.
+function boundsOf(s: AnySchema, integer: boolean): Bounds {
+  const out: Bounds = {};
+  type Check = { _zod: { def: Record<string, unknown> } };
+  const checks = (s.def as unknown as { checks?: Check[] }).checks ?? [];
+  for (const c of checks) {
+    const d = c._zod.def;
+    const step = integer && d.inclusive === false ? 1 : 0;
+    if (d.check === 'greater_than') out.min = (d.value as number) + step;
+    else if (d.check === 'less_than') out.max = (d.value as number) - step;
+    else if (d.check === 'min_length' || d.check === 'min_size') out.min = d.minimum as number;
+    else if (d.check === 'max_length' || d.check === 'max_size') out.max = d.maximum as number;
+  }
+  if (out.max !== undefined && out.max >= Number.MAX_SAFE_INTEGER) delete out.max;
+  return out;
+}
+
+function leafInfo(path: string[], s: AnySchema): ConfigKeyInfo {
+  const { inner, defaultValue, description } = unwrapSchema(s);
+  const key = path.join('.');
+  const flag = Object.keys(configFlags).find((f) => configFlags[f] === key);
+  const base = {
+    path,
+    key,
+    default: defaultValue,
+    description: description ?? '',
+    env: `RAMPART_${path.map((p) => p.toUpperCase()).join('__')}`,
+    isPath: configPathKeys.has(key),
+    ...(flag === undefined ? {} : { flag }),
+  };
+  const def = inner.def as { type: string; format?: string; element?: AnySchema; entries?: object };
+  switch (def.type) {
+    case 'number': {
+      const integer = (inner as z.ZodNumber).isInt;
+      return { ...base, kind: integer ? 'integer' : 'number', ...boundsOf(inner, integer) };
+    }
+    case 'boolean':
+      return { ...base, kind: 'boolean' };
+    case 'enum':
+      return { ...base, kind: 'enum', options: (inner as z.ZodEnum).options.map(String) };
+    case 'array': {
+      const element = unwrapSchema(def.element as AnySchema).inner;
+      const options =
+        element.def.type === 'enum' ? (element as z.ZodEnum).options.map(String) : undefined;
+      return {
+        ...base,
+        kind: 'list',
+        ...boundsOf(inner, true),
+        ...(options === undefined ? {} : { options }),
+      };
+    }
+    default:
+      return { ...base, kind: 'string', ...boundsOf(inner, true) };
+  }
+}
+
+/** Every settable key, in schema order, with its type, bounds, default and names. */
+export function listConfigKeys(): ConfigKeyInfo[] {
+  const out: ConfigKeyInfo[] = [];
+  const walk = (shape: Record<string, AnySchema>, prefix: string[]): void => {
+    for (const [name, s] of Object.entries(shape)) {
+      const { inner } = unwrapSchema(s);
+      if (inner.def.type === 'object') {
+        walk((inner as z.ZodObject).shape as Record<string, AnySchema>, [...prefix, name]);
+      } else out.push(leafInfo([...prefix, name], s));
+    }
+  };
+  walk(configSchema.shape as Record<string, AnySchema>, []);
+  return out;
+}

@@ -80,7 +80,8 @@ const utf8 = new TextEncoder();
 const MAX_PART_BYTES = 1023;
 
 function checkLength(part: string, what: string): void {
-  if (utf8.encode(part).length > MAX_PART_BYTES) throw new JidError(`${what} longer than 1023 bytes`);
+  if (utf8.encode(part).length > MAX_PART_BYTES)
+    throw new JidError(`${what} longer than 1023 bytes`);
 }
 
 // Controls, whitespace and the characters RFC 7622 forbids in a localpart.

@@ -10,7 +10,11 @@ export class XmlElement {
   attrs: Record<string, string>;
   children: XmlNode[];
 
-  constructor(name: string, attrs: Record<string, string | undefined> = {}, children: XmlNode[] = []) {
+  constructor(
+    name: string,
+    attrs: Record<string, string | undefined> = {},
+    children: XmlNode[] = [],
+  ) {
     this.name = name;
     this.attrs = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) this.attrs[k] = v;
@@ -24,7 +28,11 @@ export class XmlElement {
   /** First child element with this name (and namespace, when given). */
   getChild(name: string, xmlns?: string): XmlElement | undefined {
     for (const c of this.children) {
-      if (typeof c !== 'string' && c.name === name && (xmlns === undefined || c.attrs.xmlns === xmlns)) {
+      if (
+        typeof c !== 'string' &&
+        c.name === name &&
+        (xmlns === undefined || c.attrs.xmlns === xmlns)
+      ) {
         return c;
       }
     }
@@ -76,6 +84,12 @@ export class XmlElement {
 
   removeChildren(predicate: (el: XmlElement) => boolean): void {
     this.children = this.children.filter((c) => typeof c === 'string' || !predicate(c));
+  }
+
+  /** A copy with its own attributes that shares (read-only) children: one stanza, many recipients. */
+  withAttrs(changes: Record<string, string | undefined>): XmlElement {
+    const attrs: Record<string, string | undefined> = { ...this.attrs, ...changes };
+    return new XmlElement(this.name, attrs, this.children);
   }
 
   clone(): XmlElement {

@@ -1,0 +1,37 @@
+import type { Session } from '../session/session.ts';
+import type { XmlElement } from '../xml/element.ts';
+
+/** Named extension points and their payloads; modules register handlers on them. */
+export interface HookMap {
+  /** A resource was bound; the session can receive stanzas. */
+  'session-bound': (session: Session) => void;
+  /** A bound session ended (after its unavailable presence went out). */
+  'session-closed': (session: Session) => void;
+  /** The session sent its first available presence (RFC 6121 §4.2). */
+  'initial-presence': (session: Session) => void;
+  /** Extra <stream:features/> children for an authenticated stream. */
+  'stream-features': (features: XmlElement[]) => void;
+}
+
+type Entry<K extends keyof HookMap> = { fn: HookMap[K]; priority: number };
+
+/**
+ * Handlers run in priority order (higher first). Handlers must not throw; an error in one
+ * is logged by the caller's try/catch and does not stop the others.
+ */
+export class Hooks {
+  private readonly handlers: { [K in keyof HookMap]?: Entry<K>[] } = {};
+
+  on<K extends keyof HookMap>(name: K, fn: HookMap[K], priority = 0): void {
+    const list = (this.handlers[name] ?? []) as Entry<K>[];
+    this.handlers[name] = list as (typeof this.handlers)[K];
+    list.push({ fn, priority });
+    list.sort((a, b) => b.priority - a.priority);
+  }
+
+  emit<K extends keyof HookMap>(name: K, ...args: Parameters<HookMap[K]>): void {
+    const list = this.handlers[name] as Entry<K>[] | undefined;
+    if (!list) return;
+    for (const { fn } of list) (fn as (...a: Parameters<HookMap[K]>) => void)(...args);
+  }
+}

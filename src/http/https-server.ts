@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:https';
+import type { ServerContext } from '../server/context.ts';
+
+export interface HttpsServer {
+  port: number;
+  /** Marks every listener as up: /healthz answers 200 from then on. */
+  setReady(ready: boolean): void;
+  close(): Promise<void>;
+}
+
+/** The HTTPS listener: health check now; WebSocket, upload and the web client later. */
+export async function startHttpsServer(ctx: ServerContext): Promise<HttpsServer> {
+  let ready = false;
+  const server: Server = createServer(
+    { key: ctx.tls.key, cert: ctx.tls.cert, minVersion: ctx.config.tls.min_version },
+    (req, res) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', 'no-store');
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.statusCode = ready ? 200 : 503;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ status: ready ? 'ok' : 'starting', domain: ctx.domain }));
+        return;
+      }
+      res.statusCode = 404;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: 'not found' }));
+    },
+  );
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('tlsClientError', () => {});
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: ctx.config.https_port, host: ctx.config.bind }, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : ctx.config.https_port);
+    });
+  });
+  return {
+    port,
+    setReady: (r) => {
+      ready = r;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

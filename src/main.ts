@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { controlSocketPath, startControlServer } from './admin/control-socket.ts';
+import { BruteForceGuard } from './auth/brute-force-guard.ts';
+import type { Config } from './config/schema.ts';
+import { Hooks } from './hooks/hooks.ts';
+import { startHttpsServer } from './http/https-server.ts';
+import { createLogger } from './log/logger.ts';
+import { discoModule } from './modules/disco/index.ts';
+import { lastActivityModule } from './modules/last/index.ts';
+import { offlineModule } from './modules/offline/index.ts';
+import { pingModule } from './modules/ping/index.ts';
+import { presenceModule } from './modules/presence/index.ts';
+import { rosterModule } from './modules/roster/index.ts';
+import { RosterService } from './modules/roster/roster-service.ts';
+import { versionModule } from './modules/version/index.ts';
+import { Router } from './router/router.ts';
+import type { ServerContext } from './server/context.ts';
+import { startLivenessSweep } from './session/liveness.ts';
+import { SessionRegistry } from './session/registry.ts';
+import { Jid } from './stanza/jid.ts';
+import { NS } from './stanza/namespaces.ts';
+import { openStorage } from './storage/open.ts';
+import { SecurityEvents } from './threat/security-events.ts';
+import { startC2sListeners } from './transport/listeners.ts';
+import { loadTlsMaterial } from './transport/tls-material.ts';
+
+export interface RunningServer {
+  ports: { c2s: number; c2sTls: number; https: number };
+  close(reason?: string): Promise<void>;
+}
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/**
+ * The composition root: builds every part in the order of the stanza path and starts the
+ * listeners. Nothing else imports adapters.
+ */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const log = createLogger(config.log_level);
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
+  const storage = openStorage({ dataDir: config.data_dir });
+  const tls = await loadTlsMaterial({
+    cert: config.tls.cert,
+    key: config.tls.key,
+    dataDir: config.data_dir,
+    domain: config.domain,
+  });
+  const secureContext = createSecureContext({
+    key: tls.key,
+    cert: tls.cert,
+    minVersion: config.tls.min_version,
+  });
+
+  const ctx = {
+    config,
+    domain: Jid.parse(config.domain).domain,
+    log,
+    storage,
+    sessions: new SessionRegistry(),
+    hooks: new Hooks(),
+    events: new SecurityEvents(storage.events, log),
+    guard: new BruteForceGuard({
+      maxFailures: config.auth.max_failures,
+      baseDelayMs: config.auth.backoff_base_ms,
+      maxDelayMs: config.auth.backoff_max_ms,
+      windowMs: config.auth.failure_window_s * 1000,
+    }),
+    tls,
+    secureContext,
+    secret: randomBytes(32),
+    startedAt: Date.now(),
+    version: VERSION,
+  } as Omit<ServerContext, 'router'> as ServerContext;
+  ctx.router = new Router(ctx);
+
+  // Protocol features, each a module on the router's and hooks' extension points.
+  const rosters = new RosterService(ctx);
+  const presence = presenceModule(ctx, rosters);
+  rosterModule(ctx, rosters, (owner, item) =>
+    presence.subscriptions.afterRosterRemove(owner, item),
+  );
+  offlineModule(ctx);
+  pingModule(ctx);
+  versionModule(ctx);
+  lastActivityModule(ctx);
+  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline]);
+
+  const control = await startControlServer(controlSocketPath(config.data_dir), {
+    accountRemoved: (jid) => {
+      for (const s of ctx.sessions.of(jid)) s.close('not-authorized', 'This account was removed.');
+      rosters.forget(jid);
+    },
+    credentialsChanged: (jid) => {
+      for (const s of ctx.sessions.of(jid)) {
+        s.close('not-authorized', 'Your password was changed; sign in again with the new one.');
+      }
+    },
+    rosterChanged: async (owner, contact) => {
+      await rosters.refresh(owner, contact);
+      const item = await rosters.item(owner, contact);
+      if (item?.subscription === 'from' || item?.subscription === 'both') {
+        presence.broadcaster.shareCurrentPresence(owner, contact);
+      }
+    },
+  });
+
+  const c2s = await startC2sListeners(ctx);
+  const https = await startHttpsServer(ctx);
+  const stopSweep = startLivenessSweep(ctx, c2s.streams);
+  https.setReady(true);
+  log.info(
+    {
+      domain: ctx.domain,
+      c2s: c2s.ports.c2s,
+      c2sTls: c2s.ports.c2sTls,
+      https: https.port,
+      storage: storage.kind,
+    },
+    'Rampart is serving',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    ports: { ...c2s.ports, https: https.port },
+    close: (reason = 'system-shutdown') =>
+      (closing ??= (async () => {
+        https.setReady(false);
+        stopSweep();
+        const listenersClosed = c2s.close();
+        for (const stream of [...c2s.streams]) {
+          stream.close(
+            'system-shutdown',
+            reason === 'system-shutdown' ? 'The server is shutting down.' : reason,
+          );
+        }
+        await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 3000))]);
+        await https.close();
+        await control.close();
+        // Let the last presence and offline writes finish before the database closes.
+        await new Promise((r) => setTimeout(r, 50));
+        await storage.close();
+        log.info('Rampart stopped');
+        log.flush();
+      })()),
+  };
+}

@@ -1,0 +1,193 @@
+import type { ServerContext } from '../server/context.ts';
+import type { Session } from '../session/session.ts';
+import { errorReply, mayReplyWithError, StanzaError } from '../stanza/errors.ts';
+import { Jid } from '../stanza/jid.ts';
+import { type XmlElement, x } from '../xml/element.ts';
+
+/** Handles an IQ get/set the server answers itself; returns the result payload (or none). */
+export type IqHandler = (
+  iq: XmlElement,
+  req: IqRequest,
+) => XmlElement | undefined | Promise<XmlElement | undefined>;
+
+export interface IqRequest {
+  from: Jid;
+  to: Jid;
+  /** The sender's session, when the IQ came from a local client. */
+  session: Session | undefined;
+}
+
+/**
+ * A checkpoint on every stanza a client sends, after stamping and before routing (the
+ * threat engine plugs in here). Returning a StanzaError refuses the stanza; 'drop' ends it.
+ */
+export type OutboundFilter = (
+  stanza: XmlElement,
+  session: Session,
+) => 'continue' | 'drop' | StanzaError;
+
+/** Presence logic lives in the presence module; the router hands it every presence stanza. */
+export interface PresenceHandler {
+  fromClient(stanza: XmlElement, session: Session): void | Promise<void>;
+}
+
+/** Stores a message for an account with no available resource (XEP-0160). */
+export type OfflineHandler = (stanza: XmlElement, to: Jid) => Promise<void>;
+
+/** May `viewer` see `owner`'s presence and resources (owner approved viewer's subscription)? */
+export type PresenceAuthority = (owner: string, viewer: string) => boolean | Promise<boolean>;
+
+/**
+ * Routes stanzas by their `to` address per RFC 6120 §10 and RFC 6121 §8: to the server
+ * itself, to a local account, or (federation being off, T8) nowhere.
+ */
+export class Router {
+  private readonly hostIq = new Map<string, IqHandler>();
+  private readonly accountIq = new Map<string, IqHandler>();
+  readonly outboundFilters: OutboundFilter[] = [];
+  presence: PresenceHandler | undefined;
+  offline: OfflineHandler | undefined;
+  presenceAuthority: PresenceAuthority = () => false;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** An IQ addressed to the server's domain. */
+  onHostIq(type: 'get' | 'set', ns: string, handler: IqHandler): void {
+    this.hostIq.set(`${type} ${ns}`, handler);
+  }
+
+  /** An IQ addressed to an account's bare JID (or with no `to`), answered by the server. */
+  onAccountIq(type: 'get' | 'set', ns: string, handler: IqHandler): void {
+    this.accountIq.set(`${type} ${ns}`, handler);
+  }
+
+  hostIqNamespaces(): string[] {
+    return [...this.hostIq.keys()].map((k) => k.slice(k.indexOf(' ') + 1));
+  }
+
+  routeFromClient(stanza: XmlElement, session: Session): void | Promise<void> {
+    for (const filter of this.outboundFilters) {
+      const verdict = filter(stanza, session);
+      if (verdict === 'drop') return;
+      if (verdict instanceof StanzaError) throw verdict;
+    }
+    if (stanza.name === 'presence') return this.presence?.fromClient(stanza, session);
+    const to = stanza.attrs.to === undefined ? undefined : Jid.parse(stanza.attrs.to);
+    if (stanza.name === 'message')
+      return this.routeMessage(stanza, to ?? Jid.parse(session.bare), session);
+    return this.routeIq(stanza, to ?? Jid.parse(session.bare), session);
+  }
+
+  private isLocal(jid: Jid): boolean {
+    return jid.domain === this.ctx.domain;
+  }
+
+  private routeIq(iq: XmlElement, to: Jid, session: Session): void | Promise<void> {
+    if (!this.isLocal(to))
+      throw new StanzaError('remote-server-not-found', 'federation is off on this server');
+    const type = iq.attrs.type!;
+    if (type === 'result' || type === 'error') {
+      // Responses go to the full JID that asked; nothing else is done with them.
+      if (!to.isBare) this.ctx.sessions.get(to)?.send(iq);
+      return;
+    }
+    if (to.isDomain) return this.answerIq(iq, to, session, this.hostIq);
+    if (to.isBare) return this.answerIq(iq, to, session, this.accountIq);
+    return this.iqToFullJid(iq, to, session);
+  }
+
+  private async iqToFullJid(iq: XmlElement, to: Jid, session: Session): Promise<void> {
+    const target = this.ctx.sessions.get(to);
+    // A stranger learns nothing from an IQ to a resource, not even whether it is online (T6, T7).
+    if (!target || !(await this.mayReachResource(session, target))) {
+      throw new StanzaError('service-unavailable');
+    }
+    target.send(iq);
+  }
+
+  /** Same account, approved contact, or someone the target sent directed presence to. */
+  async mayReachResource(from: Session, target: Session): Promise<boolean> {
+    if (from.bare === target.bare) return true;
+    if (target.directedPresence.has(from.jid.full) || target.directedPresence.has(from.bare))
+      return true;
+    return this.presenceAuthority(target.bare, from.bare);
+  }
+
+  private async answerIq(
+    iq: XmlElement,
+    to: Jid,
+    session: Session | undefined,
+    handlers: Map<string, IqHandler>,
+  ): Promise<void> {
+    const payload = iq.elements()[0]!;
+    const handler = handlers.get(`${iq.attrs.type} ${payload.xmlns ?? ''}`);
+    if (!handler) throw new StanzaError('service-unavailable');
+    const from = Jid.parse(iq.attrs.from!);
+    if (handlers === this.accountIq && !(await this.accountExists(to.bare))) {
+      throw new StanzaError('service-unavailable');
+    }
+    const result = await handler(iq, { from, to, session });
+    const reply = x(
+      'iq',
+      { type: 'result', id: iq.attrs.id, from: iq.attrs.to, to: iq.attrs.from },
+      result,
+    );
+    this.sendTo(from, reply);
+  }
+
+  /** Sends a server-generated stanza to a local full JID (or all resources of a bare JID). */
+  sendTo(to: Jid, stanza: XmlElement): void {
+    if (to.isBare) for (const s of this.ctx.sessions.of(to.bare)) s.send(stanza);
+    else this.ctx.sessions.get(to)?.send(stanza);
+  }
+
+  async accountExists(bare: string): Promise<boolean> {
+    if (this.ctx.sessions.count(bare) > 0) return true;
+    return (await this.ctx.storage.accounts.get(bare)) !== undefined;
+  }
+
+  private routeMessage(
+    msg: XmlElement,
+    to: Jid,
+    session: Session | undefined,
+  ): void | Promise<void> {
+    if (!this.isLocal(to))
+      throw new StanzaError('remote-server-not-found', 'federation is off on this server');
+    if (to.isDomain) return; // nothing on this server answers messages to the domain yet
+    return this.deliverMessage(msg, to, session);
+  }
+
+  /** RFC 6121 §8.5: delivery of a message to a local account. */
+  deliverMessage(msg: XmlElement, to: Jid, _from?: Session): void | Promise<void> {
+    const type = msg.attrs.type ?? 'normal';
+    if (!to.isBare) {
+      const target = this.ctx.sessions.get(to);
+      if (target) {
+        target.send(msg);
+        return;
+      }
+      if (type === 'groupchat') throw new StanzaError('service-unavailable');
+      if (type === 'headline' || type === 'error') return;
+    }
+    if (type === 'groupchat') throw new StanzaError('service-unavailable');
+    const recipients = this.ctx.sessions.available(to.bare).filter((s) => s.priority >= 0);
+    if (recipients.length > 0) {
+      for (const s of recipients) s.send(msg);
+      return;
+    }
+    if (type === 'headline' || type === 'error') return;
+    return this.storeOffline(msg, to);
+  }
+
+  private async storeOffline(msg: XmlElement, to: Jid): Promise<void> {
+    if (!(await this.accountExists(to.bare))) throw new StanzaError('service-unavailable');
+    if (!this.offline) throw new StanzaError('service-unavailable');
+    await this.offline(msg, to.toBare());
+  }
+
+  /** Replies with an error to a stanza from a local session, if the rules allow one. */
+  bounce(stanza: XmlElement, err: StanzaError): void {
+    if (!mayReplyWithError(stanza) || stanza.attrs.from === undefined) return;
+    this.sendTo(Jid.parse(stanza.attrs.from), errorReply(stanza, err));
+  }
+}

@@ -1,0 +1,23 @@
+/** XML namespaces used across the server, named once. */
+export const NS = {
+  client: 'jabber:client',
+  stream: 'http://etherx.jabber.org/streams',
+  streamErrors: 'urn:ietf:params:xml:ns:xmpp-streams',
+  stanzaErrors: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+  tls: 'urn:ietf:params:xml:ns:xmpp-tls',
+  sasl: 'urn:ietf:params:xml:ns:xmpp-sasl',
+  saslChannelBinding: 'urn:xmpp:sasl-cb:0',
+  bind: 'urn:ietf:params:xml:ns:xmpp-bind',
+  session: 'urn:ietf:params:xml:ns:xmpp-session',
+  roster: 'jabber:iq:roster',
+  rosterVer: 'urn:xmpp:features:rosterver',
+  discoInfo: 'http://jabber.org/protocol/disco#info',
+  discoItems: 'http://jabber.org/protocol/disco#items',
+  ping: 'urn:xmpp:ping',
+  version: 'jabber:iq:version',
+  last: 'jabber:iq:last',
+  delay: 'urn:xmpp:delay',
+  offline: 'msgoffline',
+  chatStates: 'http://jabber.org/protocol/chatstates',
+  verdict: 'urn:rampart:verdict:0',
+} as const;

@@ -1,0 +1,415 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerContext } from '../server/context.ts';
+import { Session } from '../session/session.ts';
+import {
+  errorReply,
+  mayReplyWithError,
+  StanzaError,
+  type StreamErrorCondition,
+  streamError,
+} from '../stanza/errors.ts';
+import { Jid } from '../stanza/jid.ts';
+import { NS } from '../stanza/namespaces.ts';
+import type { Transport } from '../transport/transport.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
+import { escapeAttr, type XmlElement, x } from '../xml/element.ts';
+import { XmlStreamError, XmlStreamParser } from '../xml/stream-parser.ts';
+import { bindResource } from './bind.ts';
+import { SaslNegotiation } from './sasl-negotiation.ts';
+
+type Phase = 'tls' | 'auth' | 'bind' | 'established' | 'closed';
+
+/** Largest amount of output a client may leave unread before it is cut off. */
+const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
+
+/**
+ * One client-to-server XML stream (RFC 6120): header, features, STARTTLS, SASL, resource
+ * binding, then stanzas, which it validates and stamps before handing them to the router.
+ */
+export class C2sStream {
+  readonly id = randomBytes(12).toString('base64url');
+  readonly openedAt = Date.now();
+  phase: Phase;
+  /** Set once SASL succeeds. */
+  account: string | undefined;
+  session: Session | undefined;
+  /** Time of the last byte received (liveness). */
+  lastInbound = Date.now();
+  /** Id of our unanswered ping, and when it was sent. */
+  pingOutstanding: { id: string; sentAt: number } | undefined;
+
+  private parser: XmlStreamParser;
+  private sasl: SaslNegotiation | undefined;
+  private readonly byteBucket: TokenBucket;
+  private readonly stanzaBucket: TokenBucket;
+  private pausedUntil = 0;
+  private lastThrottleEvent = 0;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly transport: Transport,
+    private readonly onClosed: (stream: C2sStream) => void,
+  ) {
+    const l = ctx.config.limits;
+    this.byteBucket = new TokenBucket(l.session_bytes_per_s, l.session_byte_burst);
+    this.stanzaBucket = new TokenBucket(l.session_stanzas_per_s, l.session_stanza_burst);
+    this.phase = transport.isSecure() ? 'auth' : 'tls';
+    this.parser = this.newParser();
+    transport.setHandlers({
+      data: (chunk) => this.onData(chunk),
+      close: () => this.onTransportClosed(),
+    });
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  private newParser(): XmlStreamParser {
+    const l = this.ctx.config.limits;
+    return new XmlStreamParser(
+      {
+        maxStanzaBytes: l.max_stanza_bytes,
+        maxDepth: l.max_depth,
+        maxAttributes: l.max_attributes,
+        maxTextBytes: l.max_text_bytes,
+      },
+      {
+        onStreamStart: (name, uri, attrs) => this.onStreamStart(name, uri, attrs),
+        onStanza: (el) => this.onElement(el),
+        onStreamEnd: () => this.close(),
+      },
+    );
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
+    this.lastInbound = Date.now();
+    this.pingOutstanding = undefined;
+    try {
+      this.parser.write(chunk);
+    } catch (err) {
+      if (err instanceof XmlStreamError) {
+        this.ctx.log.debug(
+          { err: err.message, address: this.remoteAddress },
+          'stream error from parser',
+        );
+        this.close(err.condition, err.message);
+        return;
+      }
+      this.ctx.log.error({ err }, 'unexpected error while processing input');
+      this.close('internal-server-error');
+      return;
+    }
+    this.throttle(this.byteBucket.take(chunk.length), 'rate.bytes');
+  }
+
+  /** Pauses reading while a bucket is in debt (Prosody's mod_limits approach): no data is lost. */
+  private throttle(waitMs: number, rule: string): void {
+    if (waitMs <= 0 || this.phase === 'closed') return;
+    const until = Date.now() + waitMs;
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.transport.pause();
+    setTimeout(() => {
+      if (Date.now() >= this.pausedUntil && this.phase !== 'closed') this.transport.resume();
+    }, waitMs).unref();
+    const now = Date.now();
+    if (now - this.lastThrottleEvent > 60_000) {
+      this.lastThrottleEvent = now;
+      this.ctx.events.record({
+        threat: 'T5',
+        rule,
+        actor: this.session?.jid.full ?? this.account ?? this.remoteAddress,
+        address: this.remoteAddress,
+        verdict: 'delay',
+        evidence: { waitMs },
+      });
+    }
+  }
+
+  private onStreamStart(name: string, uri: string, attrs: Record<string, string>): void {
+    // RFC 6120 §4.9.1.2: send our header even when theirs is wrong, then the error.
+    this.sendHeader();
+    if (uri !== NS.stream || name.split(':').pop() !== 'stream') {
+      this.close('invalid-namespace', 'the root element must be <stream:stream/>');
+      return;
+    }
+    if (attrs.xmlns !== NS.client) {
+      this.close('invalid-namespace', 'the content namespace must be jabber:client');
+      return;
+    }
+    const to = Jid.tryParse(attrs.to);
+    if (attrs.to !== undefined && to?.full !== this.ctx.domain) {
+      this.close('host-unknown', `this server serves ${this.ctx.domain}`);
+      return;
+    }
+    const version = attrs.version ?? '';
+    if (!/^1\.\d+$/.test(version)) {
+      this.close('unsupported-version', 'XMPP 1.0 streams only');
+      return;
+    }
+    this.transport.write(x('stream:features', {}, ...this.features()).toString());
+  }
+
+  private sendHeader(): void {
+    this.transport.write(
+      `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' id='${escapeAttr(this.id)}' from='${escapeAttr(this.ctx.domain)}' version='1.0' xml:lang='en'>`,
+    );
+  }
+
+  private features(): XmlElement[] {
+    switch (this.phase) {
+      case 'tls':
+        // Nothing but STARTTLS is offered before TLS (RFC 6120 §5.3.1, T4).
+        return [x('starttls', { xmlns: NS.tls }, x('required'))];
+      case 'auth':
+        return SaslNegotiation.features(this.ctx, this.transport);
+      case 'bind': {
+        const extra: XmlElement[] = [];
+        this.ctx.hooks.emit('stream-features', extra);
+        return [
+          x('bind', { xmlns: NS.bind }),
+          x('session', { xmlns: NS.session }, x('optional')),
+          ...extra,
+        ];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private restartStream(): void {
+    this.parser = this.newParser();
+  }
+
+  private onElement(el: XmlElement): void {
+    switch (this.phase) {
+      case 'tls':
+        return this.onPreTls(el);
+      case 'auth':
+        return this.onPreAuth(el);
+      case 'bind':
+        return this.onPreBind(el);
+      case 'established':
+        return this.onStanza(el);
+      default:
+        return;
+    }
+  }
+
+  private onPreTls(el: XmlElement): void {
+    if (el.name !== 'starttls' || el.xmlns !== NS.tls) {
+      this.close('policy-violation', 'STARTTLS is required before anything else');
+      return;
+    }
+    this.transport.write(x('proceed', { xmlns: NS.tls }).toString());
+    this.transport.startTls(() => {
+      this.phase = 'auth';
+      this.restartStream();
+    });
+  }
+
+  private onPreAuth(el: XmlElement): void {
+    if (el.xmlns !== NS.sasl) {
+      this.close('not-authorized', 'authenticate first');
+      return;
+    }
+    this.sasl ??= new SaslNegotiation(
+      this.ctx,
+      this.transport,
+      (bare) => {
+        this.account = bare;
+        this.phase = 'bind';
+        this.restartStream();
+      },
+      (condition, text) => this.close(condition, text),
+    );
+    this.sasl.handle(el).catch((err: unknown) => {
+      this.ctx.log.error({ err }, 'SASL failure');
+      this.close('internal-server-error');
+    });
+  }
+
+  private onPreBind(el: XmlElement): void {
+    const bind =
+      el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('bind', NS.bind) : undefined;
+    if (!bind || this.account === undefined) {
+      if (el.name === 'iq' && mayReplyWithError(el)) {
+        this.transport.write(
+          errorReply(el, new StanzaError('not-authorized', 'bind a resource first')).toString(),
+        );
+        return;
+      }
+      this.close('not-authorized', 'bind a resource first');
+      return;
+    }
+    const result = bindResource(this.ctx, this.account, bind.getChildText('resource'));
+    if (result instanceof StanzaError) {
+      this.transport.write(errorReply(el, result).toString());
+      return;
+    }
+    const session = new Session(result, this.remoteAddress, {
+      send: (stanza) => this.send(stanza),
+      close: (condition, text) => this.close(condition, text),
+    });
+    const displaced = this.ctx.sessions.add(session);
+    // RFC 6120 §7.7.2.2: the newer session wins the resource; the older is told why.
+    displaced?.close('conflict', 'replaced by a new connection for the same resource');
+    this.session = session;
+    this.phase = 'established';
+    this.transport.write(
+      x(
+        'iq',
+        { type: 'result', id: el.attrs.id },
+        x('bind', { xmlns: NS.bind }, x('jid', {}, result.full)),
+      ).toString(),
+    );
+    this.ctx.hooks.emit('session-bound', session);
+  }
+
+  private onStanza(el: XmlElement): void {
+    const session = this.session!;
+    if (
+      el.xmlns !== NS.client ||
+      (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq')
+    ) {
+      this.close(
+        'unsupported-stanza-type',
+        `<${el.name}/> in ${el.xmlns ?? 'no namespace'} is not a stanza`,
+      );
+      return;
+    }
+    this.throttle(this.stanzaBucket.take(1), 'rate.stanzas');
+    if (el.attrs.from !== undefined) {
+      const claimed = Jid.tryParse(el.attrs.from);
+      if (!claimed || (claimed.full !== session.jid.full && claimed.full !== session.bare)) {
+        this.ctx.events.record({
+          threat: 'T4',
+          rule: 'stanza.forged-from',
+          actor: session.jid.full,
+          address: this.remoteAddress,
+          verdict: 'close',
+          evidence: { claimed: el.attrs.from.slice(0, 300) },
+        });
+        this.close('invalid-from', 'the from address does not match this session');
+        return;
+      }
+    }
+    // The server, not the client, says who sent a stanza (RFC 6120 §8.1.2.1).
+    el.attrs.from = session.jid.full;
+    delete el.attrs.xmlns;
+    if (el.name === 'iq' && this.isOurPingReply(el)) return;
+    const problem = validateStanza(el);
+    if (problem) {
+      if (mayReplyWithError(el)) session.send(errorReply(el, problem));
+      return;
+    }
+    try {
+      const pending = this.ctx.router.routeFromClient(el, session);
+      if (pending) pending.catch((err: unknown) => this.onRouteError(el, session, err));
+    } catch (err) {
+      this.onRouteError(el, session, err);
+    }
+  }
+
+  private onRouteError(el: XmlElement, session: Session, err: unknown): void {
+    if (!(err instanceof StanzaError))
+      this.ctx.log.error({ err, stanza: el.name }, 'error routing stanza');
+    if (!mayReplyWithError(el)) return;
+    const stanzaErr = err instanceof StanzaError ? err : new StanzaError('internal-server-error');
+    session.send(errorReply(el, stanzaErr));
+  }
+
+  private isOurPingReply(el: XmlElement): boolean {
+    const id = el.attrs.id;
+    return (
+      (el.attrs.type === 'result' || el.attrs.type === 'error') &&
+      id !== undefined &&
+      id.startsWith('rampart-ping-') &&
+      (el.attrs.to === undefined || el.attrs.to === this.ctx.domain)
+    );
+  }
+
+  /** Sends an XMPP ping from the server (XEP-0199) to check the client is alive. */
+  sendPing(): void {
+    if (this.phase !== 'established' || !this.session) return;
+    const id = `rampart-ping-${randomBytes(6).toString('hex')}`;
+    this.pingOutstanding = { id, sentAt: Date.now() };
+    this.send(
+      x(
+        'iq',
+        { type: 'get', id, from: this.ctx.domain, to: this.session.jid.full },
+        x('ping', { xmlns: NS.ping }),
+      ),
+    );
+  }
+
+  send(el: XmlElement): void {
+    if (this.phase === 'closed') return;
+    this.transport.write(el.toString());
+    if (this.transport.pendingBytes() > MAX_PENDING_OUTPUT) {
+      this.close('policy-violation', 'the client is not reading its stream');
+    }
+  }
+
+  /** Ends the stream, with a stream error when a condition is given. Idempotent. */
+  close(condition?: StreamErrorCondition, text?: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.transport.write(
+      `${condition ? streamError(condition, text).toString() : ''}</stream:stream>`,
+    );
+    this.transport.end();
+    this.cleanup();
+  }
+
+  private onTransportClosed(): void {
+    if (this.phase !== 'closed') this.phase = 'closed';
+    this.cleanup();
+  }
+
+  private cleaned = false;
+
+  private cleanup(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    const session = this.session;
+    if (session) {
+      this.ctx.sessions.remove(session);
+      this.ctx.hooks.emit('session-closed', session);
+    }
+    this.onClosed(this);
+  }
+}
+
+const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
+const PRESENCE_TYPES = new Set([
+  'unavailable',
+  'subscribe',
+  'subscribed',
+  'unsubscribe',
+  'unsubscribed',
+  'probe',
+  'error',
+]);
+
+/** RFC 6120 §8.2.3 and RFC 6121 syntax checks; returns the error to answer, if any. */
+function validateStanza(el: XmlElement): StanzaError | undefined {
+  const to = el.attrs.to;
+  if (to !== undefined && !Jid.tryParse(to))
+    return new StanzaError('jid-malformed', 'the to address is not a valid JID');
+  if (el.name === 'iq') {
+    if (!el.attrs.id) return new StanzaError('bad-request', 'an IQ needs an id');
+    const type = el.attrs.type ?? '';
+    if (!IQ_TYPES.has(type)) return new StanzaError('bad-request', 'unknown IQ type');
+    if ((type === 'get' || type === 'set') && el.elements().length !== 1) {
+      return new StanzaError('bad-request', 'a get or set IQ carries exactly one payload');
+    }
+  } else if (el.name === 'presence') {
+    const type = el.attrs.type;
+    if (type !== undefined && !PRESENCE_TYPES.has(type))
+      return new StanzaError('bad-request', 'unknown presence type');
+  }
+  return undefined;
+}
