@@ -118,6 +118,7 @@ export class SaslNegotiation {
         serverOffersPlus: offered.some((m) => m.endsWith('-PLUS')),
         channelBinding: (type) => this.transport.channelBinding(type),
         secret: this.ctx.secret,
+        fakeIterations: this.ctx.config.auth.scram_iterations,
         lookup: async (username) => {
           const account = this.accountFor(username);
           if (!account || !this.admit(account)) return undefined;
@@ -132,7 +133,8 @@ export class SaslNegotiation {
         const account = this.accountFor(username);
         if (!account || !this.admit(account)) return false;
         const stored = await this.ctx.storage.accounts.get(account);
-        return stored !== undefined && (await verifyPassword(password, stored.credentials));
+        // Unknown accounts cost the same time as wrong passwords: no user enumeration.
+        return verifyPassword(password, stored?.credentials ?? [], this.ctx.config.auth.scram_iterations);
       },
     });
   }
