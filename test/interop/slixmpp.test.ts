@@ -100,75 +100,89 @@ describe('slixmpp against rampart', { skip }, () => {
     });
   }
 
-  test('subscribes with approval, sees presence both ways, chats both ways', async () => {
-    await withServerLog(server, async () => {
-      const a = await user('alice');
-      const b = await user('bob');
-      const approver = startPyClient('bob', 'subscribe.py', [
-        ...starttls(b),
-        'approve',
-        '--peer',
-        a,
-        '--mutual',
-        '--resource',
-        'phone',
-      ]);
-      try {
-        await approver.waitFor((e) => e.event === 'ready', 'bob ready');
-        const requester = await runPyClient('alice', 'subscribe.py', [
-          ...directTls(a),
-          '--channel-binding',
-          'tls-server-end-point',
-          'request',
+  for (const mutual of [true, false]) {
+    const title = mutual
+      ? 'mutual subscription with approval: presence both ways, chat both ways'
+      : 'one-way subscription with approval: A sees B, B never sees A; chat both ways';
+    test(title, async () => {
+      await withServerLog(server, async () => {
+        const a = await user('alice');
+        const b = await user('bob');
+        const both = mutual ? ['--mutual'] : [];
+        const approver = startPyClient('bob', 'subscribe.py', [
+          ...starttls(b),
+          'approve',
           '--peer',
-          b,
-          '--mutual',
+          a,
+          ...both,
+          '--resource',
+          'phone',
         ]);
-        assertRan(requester, 'alice (subscribe, chat)');
-        const bobCode = await approver.finish();
-        assert.equal(bobCode, 0, `bob (approve, echo) failed\n${approver.describe()}`);
+        try {
+          await approver.waitFor((e) => e.event === 'ready', 'bob ready');
+          const requester = await runPyClient('alice', 'subscribe.py', [
+            ...directTls(a),
+            '--channel-binding',
+            'tls-server-end-point',
+            'request',
+            '--peer',
+            b,
+            ...both,
+          ]);
+          assertRan(requester, 'alice (subscribe, chat)');
+          const bobCode = await approver.finish();
+          assert.equal(bobCode, 0, `bob (approve, echo) failed\n${approver.describe()}`);
 
-        // Alice saw Bob's approval and then his presence, with the status he set.
-        const events = requester.events;
-        const subscribed = events.findIndex(
-          (e) => e.event === 'presence' && e.type === 'subscribed' && bare(e.from) === b,
-        );
-        const bobOnline = events.findIndex(
-          (e) => e.event === 'presence' && e.type === 'available' && e.from === `${b}/phone`,
-        );
-        assert.ok(subscribed >= 0, 'alice got <presence type="subscribed"/> from bob');
-        assert.ok(bobOnline >= 0, `alice saw bob's presence from ${b}/phone`);
-        assert.equal(events[bobOnline]?.status, 'approver here');
-        assert.ok(
-          events.some(
-            (e) => e.event === 'message' && e.body === 'echo: hello' && bare(e.from) === b,
-          ),
-          "alice got bob's reply",
-        );
-        assert.deepEqual(
-          find(events, 'roster_item'),
-          { event: 'roster_item', jid: b, subscription: 'both', pending_out: false },
-          "alice's roster shows bob with subscription both",
-        );
-        // Bob got the chat and Alice's presence once he was subscribed to her too.
-        assert.ok(
-          approver.events.some(
-            (e) => e.event === 'message' && e.body === 'hello' && bare(e.from) === a,
-          ),
-          'bob got the message from alice',
-        );
-        assert.ok(
-          approver.events.some(
-            (e) => e.event === 'presence' && e.type === 'available' && bare(e.from) === a,
-          ),
-          "bob saw alice's presence",
-        );
-        assert.equal(find(approver.events, 'roster_item')?.subscription, 'both');
-      } finally {
-        await approver.finish(2000);
-      }
+          // Alice saw Bob's approval and then his presence, with the status he set.
+          const events = requester.events;
+          const subscribed = events.findIndex(
+            (e) => e.event === 'presence' && e.type === 'subscribed' && bare(e.from) === b,
+          );
+          const bobOnline = events.findIndex(
+            (e) => e.event === 'presence' && e.type === 'available' && e.from === `${b}/phone`,
+          );
+          assert.ok(subscribed >= 0, 'alice got <presence type="subscribed"/> from bob');
+          assert.ok(bobOnline >= 0, `alice saw bob's presence from ${b}/phone`);
+          assert.equal(events[bobOnline]?.status, 'approver here');
+          assert.ok(
+            events.some(
+              (e) => e.event === 'message' && e.body === 'echo: hello' && bare(e.from) === b,
+            ),
+            "alice got bob's reply",
+          );
+          assert.deepEqual(
+            find(events, 'roster_item'),
+            {
+              event: 'roster_item',
+              jid: b,
+              subscription: mutual ? 'both' : 'to',
+              pending_out: false,
+            },
+            "alice's roster item for bob",
+          );
+          assert.ok(
+            approver.events.some(
+              (e) => e.event === 'message' && e.body === 'hello' && bare(e.from) === a,
+            ),
+            'bob got the message from alice',
+          );
+          // Bob sees Alice's presence only once she approved him too (RFC 6121 §4.2.2).
+          const alicePresence = approver.events.filter(
+            (e) => e.event === 'presence' && bare(e.from) === a && e.type === 'available',
+          );
+          if (mutual) assert.ok(alicePresence.length > 0, "bob saw alice's presence");
+          else
+            assert.deepEqual(alicePresence, [], 'bob, not subscribed to alice, got her presence');
+          assert.equal(
+            find(approver.events, 'roster_item')?.subscription,
+            mutual ? 'both' : 'from',
+          );
+        } finally {
+          await approver.finish(2000);
+        }
+      });
     });
-  });
+  }
 
   test('a message sent while the recipient is offline arrives at its next login, once', async () => {
     await withServerLog(server, async () => {
