@@ -124,9 +124,12 @@ export interface StoredSecurityEvent extends SecurityEvent {
 export interface SecurityEventStore {
   record(event: SecurityEvent): Promise<void>;
   /** Newest last; `afterId` pages forward (for `events tail`). */
-  list(query?: { afterId?: number; limit?: number; rule?: string; actor?: string }): Promise<
-    StoredSecurityEvent[]
-  >;
+  list(query?: {
+    afterId?: number;
+    limit?: number;
+    rule?: string;
+    actor?: string;
+  }): Promise<StoredSecurityEvent[]>;
 }
 
 /** Small per-account documents (last activity, private XML, vCard, settings). */

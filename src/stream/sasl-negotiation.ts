@@ -134,7 +134,11 @@ export class SaslNegotiation {
         if (!account || !this.admit(account)) return false;
         const stored = await this.ctx.storage.accounts.get(account);
         // Unknown accounts cost the same time as wrong passwords: no user enumeration.
-        return verifyPassword(password, stored?.credentials ?? [], this.ctx.config.auth.scram_iterations);
+        return verifyPassword(
+          password,
+          stored?.credentials ?? [],
+          this.ctx.config.auth.scram_iterations,
+        );
       },
     });
   }
