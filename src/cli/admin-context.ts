@@ -1,0 +1,39 @@
+import { notifyServerMany } from '../admin/control-socket.ts';
+import { type AdminOperations, createAdminOperations } from '../admin/operations.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import type { ParsedArgs } from './command.ts';
+import type { CliIo } from './io.ts';
+
+/** The config flags every admin command takes, for loadConfig. */
+export function configFlagsOf(args: ParsedArgs): Record<string, string | undefined> {
+  const pick = (name: string): string | undefined => {
+    const v = args.values[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return { config: pick('config'), 'data-dir': pick('data-dir') };
+}
+
+/**
+ * Loads the config, opens storage, runs `fn` with the admin operations and closes storage.
+ * Changes reach a running server through its control socket.
+ */
+export async function withAdmin<T>(
+  args: ParsedArgs,
+  io: CliIo,
+  fn: (ops: AdminOperations, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ flags: configFlagsOf(args), env: io.env });
+  const { openStorage } = await import('../storage/open.ts');
+  const storage = await openStorage({ dataDir: config.data_dir });
+  try {
+    const ops = createAdminOperations({
+      storage,
+      config,
+      notify: (events) => notifyServerMany(config.data_dir, events),
+    });
+    return await fn(ops, config);
+  } finally {
+    await storage.close();
+  }
+}
