@@ -50,6 +50,8 @@ export class XmlStreamParser {
   private ended = false;
   /** Parser position where the current stanza, or the gap between stanzas, began. */
   private mark = 0;
+  /** Characters fed so far: saxes' `position` over-counts by the last chunk between writes. */
+  private consumed = 0;
   private failure: XmlStreamError | undefined;
 
   constructor(
@@ -103,9 +105,10 @@ export class XmlStreamParser {
       if (err instanceof XmlStreamError) throw err;
       throw this.fail('not-well-formed', (err as Error).message);
     }
+    this.consumed += s.length;
     // Text and attribute values accumulate inside saxes until the next tag, so the size
-    // limit is checked after every chunk, not only when an element completes.
-    if (this.sax.position - this.mark > this.limits.maxStanzaBytes) {
+    // limit is checked after every chunk, and again when a stanza completes (close()).
+    if (this.consumed - this.mark > this.limits.maxStanzaBytes) {
       throw this.fail('policy-violation', `stanza larger than ${this.limits.maxStanzaBytes} bytes`);
     }
   }
@@ -136,6 +139,9 @@ export class XmlStreamParser {
         throw this.fail('policy-violation', `more than ${this.limits.maxAttributes} attributes`);
       }
       if (a.name !== 'xmlns') attrs[a.name] = a.value;
+      // A prefixed attribute keeps its declaration, so the stanza serializes on its own.
+      if (a.prefix !== '' && a.prefix !== 'xml' && a.prefix !== 'xmlns')
+        attrs[`xmlns:${a.prefix}`] = a.uri;
     }
     const parentUri = this.uris.length === 0 ? this.streamUri : this.uris[this.uris.length - 1]!;
     // First-level elements always carry their namespace; children only where it changes.
@@ -155,6 +161,12 @@ export class XmlStreamParser {
       return;
     }
     if (this.stack.length === 0) {
+      if (this.sax.position - this.mark > this.limits.maxStanzaBytes) {
+        throw this.fail(
+          'policy-violation',
+          `stanza larger than ${this.limits.maxStanzaBytes} bytes`,
+        );
+      }
       this.mark = this.sax.position;
       this.handlers.onStanza(el);
     }
@@ -171,6 +183,7 @@ export class XmlStreamParser {
     if (top === undefined) {
       // Whitespace between stanzas is allowed (keepalives); character data is not.
       if (text.trim() !== '') throw this.fail('not-well-formed', 'text outside a stanza');
+      this.mark = this.sax.position; // keepalives are not part of the next stanza
       return;
     }
     const last = top.children[top.children.length - 1];
