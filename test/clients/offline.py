@@ -8,6 +8,8 @@
            With --count 0, fails if any "offline N" message arrives within 1.5 s.
 """
 
+import asyncio
+
 import xmpp_common as common
 from slixmpp import JID
 
@@ -35,7 +37,7 @@ async def receive(client, args):
     client.send_presence()
     if args.count == 0:
         # Already delivered messages must not come back on a later login.
-        await common.asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)
         if got:
             raise common.ScenarioFailed("offline messages delivered again: %r" % got)
         return
