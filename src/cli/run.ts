@@ -36,7 +36,8 @@ function overview(commands: readonly Command[], title: string): string {
   lines.push('', 'Options for every command:');
   for (const [name, spec] of Object.entries(commonOptions)) {
     const value = spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : '';
-    lines.push(`  --${`${name}${value}`.padEnd(16)}${spec.help}`);
+    const short = spec.short === undefined ? '    ' : `-${spec.short}, `;
+    lines.push(`  ${`${short}--${name}${value}`.padEnd(20)}${spec.help}`);
   }
   lines.push('', 'Run `rampart <command> --help` for details.');
   return `${lines.join('\n')}\n`;
