@@ -27,7 +27,8 @@ const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
  * binding, then stanzas, which it validates and stamps before handing them to the router.
  */
 export class C2sStream {
-  readonly id = randomBytes(12).toString('base64url');
+  /** A new one for every stream restart (RFC 6120 §4.3.3). */
+  id = randomBytes(12).toString('base64url');
   readonly openedAt = Date.now();
   phase: Phase;
   /** Set once SASL succeeds. */
@@ -43,6 +44,8 @@ export class C2sStream {
   private readonly byteBucket: TokenBucket;
   private readonly stanzaBucket: TokenBucket;
   private pausedUntil = 0;
+  /** Our header for the current stream went out (a stream error must follow one, §4.9.1). */
+  private headerSent = false;
   private lastThrottleEvent = 0;
 
   constructor(
@@ -153,6 +156,7 @@ export class C2sStream {
   }
 
   private sendHeader(): void {
+    this.headerSent = true;
     this.transport.write(
       `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' id='${escapeAttr(this.id)}' from='${escapeAttr(this.ctx.domain)}' version='1.0' xml:lang='en'>`,
     );
@@ -180,6 +184,8 @@ export class C2sStream {
   }
 
   private restartStream(): void {
+    this.id = randomBytes(12).toString('base64url');
+    this.headerSent = false;
     this.parser = this.newParser();
   }
 
@@ -357,6 +363,7 @@ export class C2sStream {
   close(condition?: StreamErrorCondition, text?: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    if (condition && !this.headerSent) this.sendHeader();
     this.transport.write(
       `${condition ? streamError(condition, text).toString() : ''}</stream:stream>`,
     );
