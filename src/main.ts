@@ -26,6 +26,9 @@ import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
 import { loadTlsMaterial } from './transport/tls-material.ts';
 
+/** Key-value owner for facts about the server itself (no account can have this name). */
+export const SERVER_OWNER = '@server';
+
 export interface RunningServer {
   ports: { c2s: number; c2sTls: number; https: number };
   close(reason?: string): Promise<void>;
@@ -45,6 +48,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.log_level);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
   const storage = openStorage({ dataDir: config.data_dir });
+  // The CLI, run against this data directory without a config, learns the domain from here.
+  await storage.kv.set(SERVER_OWNER, 'domain', Jid.parse(config.domain).domain);
   const tls = await loadTlsMaterial({
     cert: config.tls.cert,
     key: config.tls.key,

@@ -4,6 +4,7 @@
  * verify() as sent, since verifyPassword() prepares it itself.
  */
 import {
+  credentialsFailure,
   decodeUtf8,
   failure,
   MAX_SASL_MESSAGE_BYTES,
@@ -44,7 +45,7 @@ async function authenticate(opts: PlainServerOptions, data: Buffer): Promise<Sas
     const text = err instanceof Error ? err.message : String(err);
     return failure('temporary-auth-failure', text, username);
   }
-  if (!ok) return failure('not-authorized', 'bad password', username);
+  if (!ok) return credentialsFailure('bad password', username);
   return {
     kind: 'success',
     data: Buffer.alloc(0),

@@ -36,6 +36,11 @@ export type SaslStep =
       text?: string;
       /** The user name tried, once known, so that failures can be counted per account. */
       username?: string;
+      /**
+       * The exchange got as far as checking the password and it was wrong: only such failures
+       * count towards brute-force penalties (a client's unsupported channel-binding type does not).
+       */
+      credentialsRejected?: boolean;
     };
 
 /** One exchange; create a new one per <auth/>. Never throws: errors become failures. */
@@ -70,4 +75,12 @@ export function failure(
     ...(text === undefined ? {} : { text }),
     ...(username === undefined ? {} : { username }),
   };
+}
+
+/** The failure for a wrong password (or unknown user: the two must look the same). */
+export function credentialsFailure(
+  text: string,
+  username: string,
+): Extract<SaslStep, { kind: 'failure' }> {
+  return { ...failure('not-authorized', text, username), credentialsRejected: true };
 }

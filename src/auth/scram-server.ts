@@ -11,6 +11,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ScramCredential, ScramHash } from '../storage/ports.ts';
 import { DEFAULT_ITERATIONS, digest, HASHES, hmac, SALT_BYTES } from './credentials.ts';
 import {
+  credentialsFailure,
   decodeUtf8,
   failure,
   MAX_SASL_MESSAGE_BYTES,
@@ -163,7 +164,7 @@ export function createScramServer(opts: ScramServerOptions): SaslMechanismServer
     // A corrupt stored key (wrong length) must fail, not throw from timingSafeEqual.
     const proofOk =
       candidate.length === state.storedKey.length && timingSafeEqual(candidate, state.storedKey);
-    if (!proofOk || !state.known) return failure('not-authorized', 'bad proof', username);
+    if (!proofOk || !state.known) return credentialsFailure('bad proof', username);
 
     const serverSignature = hmac(opts.hash, state.serverKey, authMessage);
     return {

@@ -1,7 +1,7 @@
 import { notifyServerMany } from '../admin/control-socket.ts';
 import { type AdminOperations, createAdminOperations } from '../admin/operations.ts';
 import { loadConfig } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, configSchema } from '../config/schema.ts';
 import type { ParsedArgs } from './command.ts';
 import type { CliIo } from './io.ts';
 
@@ -23,9 +23,15 @@ export async function withAdmin<T>(
   io: CliIo,
   fn: (ops: AdminOperations, config: Config) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig({ flags: configFlagsOf(args), env: io.env });
+  let config = loadConfig({ flags: configFlagsOf(args), env: io.env });
   const { openStorage } = await import('../storage/open.ts');
   const storage = await openStorage({ dataDir: config.data_dir });
+  // A data directory belongs to one server: unless a domain was configured, use the one that
+  // server recorded when it started (e.g. `rampart start --domain example.com`).
+  const recorded = await storage.kv.get('@server', 'domain');
+  if (recorded && config.domain === configSchema.shape.domain.parse(undefined)) {
+    config = { ...config, domain: recorded };
+  }
   try {
     const ops = createAdminOperations({
       storage,

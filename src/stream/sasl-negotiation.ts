@@ -20,7 +20,8 @@ const SCRAM: Record<string, { hash: ScramHash; plus: boolean }> = {
   'SCRAM-SHA-1': { hash: 'SHA-1', plus: false },
 };
 
-const CHANNEL_BINDING_TYPES = ['tls-exporter', 'tls-server-end-point'];
+/** Channel-binding types we advertise (XEP-0440); the transport knows which apply to a connection. */
+const CHANNEL_BINDING_TYPES = ['tls-exporter', 'tls-server-end-point', 'tls-unique'];
 
 /** SASL (RFC 6120 §6) on one stream: mechanism choice, challenges, brute-force guard, events. */
 export class SaslNegotiation {
@@ -56,7 +57,7 @@ export class SaslNegotiation {
 
   static features(ctx: ServerContext, transport: Transport): XmlElement[] {
     const mechs = SaslNegotiation.offered(ctx, transport);
-    const cbTypes = CHANNEL_BINDING_TYPES.filter((t) => transport.channelBinding(t) !== undefined);
+    const cbTypes = CHANNEL_BINDING_TYPES.filter((t) => transport.advertisesChannelBinding(t));
     return [
       x('mechanisms', { xmlns: NS.sasl }, ...mechs.map((m) => x('mechanism', {}, m))),
       // XEP-0440: which channel-binding types a -PLUS client may use.
@@ -191,7 +192,7 @@ export class SaslNegotiation {
           `Too many failed logins. Try again in ${seconds} seconds.`,
         );
       }
-      if (step.condition === 'not-authorized' && account) {
+      if (step.credentialsRejected && account) {
         const counts = this.ctx.guard.recordFailure(account, address);
         this.ctx.events.record({
           threat: 'T4',
@@ -208,7 +209,9 @@ export class SaslNegotiation {
           },
         });
       }
-      return this.sendFailureCounting(step.condition, step.text);
+      // The mechanism's text is for the log; the client gets a plain, non-revealing one.
+      this.ctx.log.debug({ address, account, reason: step.text }, 'SASL failure');
+      return this.sendFailureCounting(step.condition, clientText(step.condition));
     }
     const account = this.accountFor(step.username);
     const stored = account ? await this.ctx.storage.accounts.get(account) : undefined;
@@ -267,6 +270,19 @@ export class SaslNegotiation {
     this.mechanism = undefined;
     if (count) this.sendFailureCounting(condition, text);
     else this.sendFailure(condition, text);
+  }
+}
+
+function clientText(condition: SaslCondition): string | undefined {
+  switch (condition) {
+    case 'not-authorized':
+      return 'Wrong user name or password, or a channel binding this server cannot verify.';
+    case 'malformed-request':
+      return 'The authentication message was malformed.';
+    case 'temporary-auth-failure':
+      return 'Authentication is unavailable right now; try again shortly.';
+    default:
+      return undefined;
   }
 }
 

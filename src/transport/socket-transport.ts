@@ -66,7 +66,20 @@ export class SocketTransport implements Transport {
       return s.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
     }
     if (type === 'tls-server-end-point') return this.serverEndPoint;
+    if (type === 'tls-unique') {
+      // RFC 5929 §3.1: the first Finished message of the handshake (the client's on a full
+      // handshake, ours on a resumed one). Defined for TLS 1.2; accepted on TLS 1.3 as well,
+      // where Python clients (slixmpp) still send it: each TLS 1.3 Finished covers the whole
+      // transcript, so a man in the middle, with two different handshakes, cannot match it.
+      return s.isSessionReused() ? s.getFinished() : s.getPeerFinished();
+    }
     return undefined;
+  }
+
+  advertisesChannelBinding(type: string): boolean {
+    if (this.channelBinding(type) === undefined) return false;
+    // RFC 9266: tls-unique is not defined for TLS 1.3, so it is not offered there.
+    return !(type === 'tls-unique' && this.tlsProtocol() === 'TLSv1.3');
   }
 
   tlsProtocol(): string | undefined {

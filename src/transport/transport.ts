@@ -12,6 +12,8 @@ export interface Transport {
   startTls(onSecure: () => void): void;
   /** Channel-binding data for SCRAM-*-PLUS, or undefined when the type is unavailable. */
   channelBinding(type: string): Buffer | undefined;
+  /** Whether to advertise a channel-binding type (XEP-0440); some are accepted but not advertised. */
+  advertisesChannelBinding(type: string): boolean;
   write(data: string): void;
   /** Bytes queued in user space that the peer has not read yet. */
   pendingBytes(): number;

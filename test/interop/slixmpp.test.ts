@@ -390,13 +390,8 @@ describe('slixmpp against rampart', { skip }, () => {
 
 // slixmpp 1.8.3 (Debian 12) with its own SASL choices: it knows only the tls-unique channel
 // binding (the one CPython exposes), sends `p=tls-unique` for every -PLUS mechanism even on
-// TLS 1.3 (where RFC 9266 leaves tls-unique undefined), and the gs2 flag `y` for plain SCRAM
-// on any TLS connection.
-const STOCK_TODO =
-  'slixmpp 1.8.3 offers only tls-unique; Rampart binds tls-exporter (TLS 1.3) and ' +
-  'tls-server-end-point only, and rightly refuses the `y` fallback since it offers -PLUS, so ' +
-  'an unchanged slixmpp cannot log in: a decision for the server (see the interop report)';
-
+// TLS 1.3, and the gs2 flag `y` for plain SCRAM on any TLS connection. Rampart accepts
+// tls-unique (advertised on TLS 1.2 only), so it logs in unchanged.
 describe('slixmpp 1.8 unchanged (its own channel-binding choices) against rampart', {
   skip,
 }, () => {
@@ -413,7 +408,7 @@ describe('slixmpp 1.8 unchanged (its own channel-binding choices) against rampar
   // 127.0.0.1 must not put the other tests' logins into the brute-force back-off.
   before(async () => {
     server = await startRampart({
-      authTable: '[auth]\nscram_iterations = 4096\nmax_failures = 100\n',
+      authTable: '[auth]\nscram_iterations = 4096\n',
     });
   });
   after(async () => {
@@ -437,7 +432,7 @@ describe('slixmpp 1.8 unchanged (its own channel-binding choices) against rampar
     });
   });
 
-  test('logs in with default settings over STARTTLS', { todo: STOCK_TODO }, async () => {
+  test('logs in with default settings over STARTTLS', async () => {
     const jid = await user('stock');
     const run = await runPyClient('login', 'login.py', [
       ...loginArgs(server.ports.c2s, jid, PASSWORD),
@@ -447,9 +442,20 @@ describe('slixmpp 1.8 unchanged (its own channel-binding choices) against rampar
     assertRan(run, 'default slixmpp login');
   });
 
-  test('logs in over direct TLS 1.2 with SCRAM-SHA-256-PLUS (tls-unique)', {
-    todo: STOCK_TODO,
-  }, async () => {
+  test('logs in over direct TLS 1.3 with default settings (-PLUS with tls-unique)', async () => {
+    const jid = await user('unique13');
+    const run = await runPyClient('login', 'login.py', [
+      ...loginArgs(server.ports.c2sTls, jid, PASSWORD),
+      '--tls',
+      'direct',
+      '--channel-binding',
+      'stock',
+    ]);
+    assertRan(run, 'slixmpp default login over direct TLS 1.3');
+    assert.match(find(run.events, 'session')?.mechanism ?? '', /-PLUS$/);
+  });
+
+  test('logs in over direct TLS 1.2 with SCRAM-SHA-256-PLUS (tls-unique)', async () => {
     const jid = await user('unique');
     const run = await runPyClient('login', 'login.py', [
       ...loginArgs(server.ports.c2sTls, jid, PASSWORD),
