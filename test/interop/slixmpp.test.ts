@@ -452,7 +452,7 @@ describe('slixmpp 1.8 unchanged (its own channel-binding choices) against rampar
       'stock',
     ]);
     assertRan(run, 'slixmpp default login over direct TLS 1.3');
-    assert.match(find(run.events, 'session')?.mechanism ?? '', /-PLUS$/);
+    assert.match(String(find(run.events, 'session')?.mechanism), /-PLUS$/);
   });
 
   test('logs in over direct TLS 1.2 with SCRAM-SHA-256-PLUS (tls-unique)', async () => {
