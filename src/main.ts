@@ -17,6 +17,7 @@ import { RosterService } from './modules/roster/roster-service.ts';
 import { versionModule } from './modules/version/index.ts';
 import { Router } from './router/router.ts';
 import type { ServerContext } from './server/context.ts';
+import { AccountBuckets } from './session/account-buckets.ts';
 import { startLivenessSweep } from './session/liveness.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { Jid } from './stanza/jid.ts';
@@ -68,6 +69,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log,
     storage,
     sessions: new SessionRegistry(),
+    accountBuckets: new AccountBuckets(
+      config.limits.account_stanzas_per_s,
+      config.limits.account_stanza_burst,
+    ),
     hooks: new Hooks(),
     events: new SecurityEvents(storage.events, log),
     guard: new BruteForceGuard({

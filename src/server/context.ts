@@ -4,6 +4,7 @@ import type { BruteForceGuard } from '../auth/brute-force-guard.ts';
 import type { Config } from '../config/schema.ts';
 import type { Hooks } from '../hooks/hooks.ts';
 import type { Router } from '../router/router.ts';
+import type { AccountBuckets } from '../session/account-buckets.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { SecurityEvents } from '../threat/security-events.ts';
@@ -16,6 +17,7 @@ export interface ServerContext {
   log: Logger;
   storage: Storage;
   sessions: SessionRegistry;
+  accountBuckets: AccountBuckets;
   router: Router;
   hooks: Hooks;
   events: SecurityEvents;

@@ -43,6 +43,7 @@ export class C2sStream {
   private sasl: SaslNegotiation | undefined;
   private readonly byteBucket: TokenBucket;
   private readonly stanzaBucket: TokenBucket;
+  private accountBucket: TokenBucket | undefined;
   private pausedUntil = 0;
   /** Our header for the current stream went out (a stream error must follow one, §4.9.1). */
   private headerSent = false;
@@ -263,6 +264,7 @@ export class C2sStream {
     // RFC 6120 §7.7.2.2: the newer session wins the resource; the older is told why.
     displaced?.close('conflict', 'replaced by a new connection for the same resource');
     this.session = session;
+    this.accountBucket = this.ctx.accountBuckets.acquire(session.bare);
     this.phase = 'established';
     this.transport.write(
       x(
@@ -287,6 +289,7 @@ export class C2sStream {
       return;
     }
     this.throttle(this.stanzaBucket.take(1), 'rate.stanzas');
+    this.throttle(this.accountBucket?.take(1) ?? 0, 'rate.account-stanzas');
     if (el.attrs.from !== undefined) {
       const claimed = Jid.tryParse(el.attrs.from);
       if (!claimed || (claimed.full !== session.jid.full && claimed.full !== session.bare)) {
@@ -383,6 +386,7 @@ export class C2sStream {
     this.cleaned = true;
     const session = this.session;
     if (session) {
+      this.ctx.accountBuckets.release(session.bare);
       this.ctx.sessions.remove(session);
       this.ctx.hooks.emit('session-closed', session);
     }
