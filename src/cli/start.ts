@@ -5,8 +5,10 @@ import type { Config } from '../config/schema.ts';
 import { CliError, type Command } from './command.ts';
 import { serverConfigOptions, serverFlagsOf } from './config-options.ts';
 import type { CliIo } from './io.ts';
+import { welcomeText } from './welcome.ts';
 
 interface RunningServer {
+  ports: { c2s: number; c2sTls: number; https: number };
   close(reason?: string): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export const startCommand: Command = {
       }
       try {
         if (config.pid_file !== undefined) writePidFile(config.pid_file);
+        io.stdout.write(welcomeText(config, server.ports));
         await signal.received;
       } finally {
         try {
