@@ -11,6 +11,7 @@ export const NS = {
   session: 'urn:ietf:params:xml:ns:xmpp-session',
   roster: 'jabber:iq:roster',
   rosterVer: 'urn:xmpp:features:rosterver',
+  preApproval: 'urn:xmpp:features:pre-approval',
   discoInfo: 'http://jabber.org/protocol/disco#info',
   discoItems: 'http://jabber.org/protocol/disco#items',
   ping: 'urn:xmpp:ping',

@@ -83,6 +83,8 @@ export interface LoginOptions extends ConnectOptions {
   scram?: ScramOptions;
   /** Answer the server's XEP-0199 pings automatically (default true). */
   answerPings?: boolean;
+  /** Extra text in the last stream header (the one stanzas travel in). */
+  headerExtra?: string;
 }
 
 export const TEST_DOMAIN = 'localhost';
@@ -183,7 +185,7 @@ export class RawClient {
       const outcome = await c.authenticate(opts.username, opts.password, opts.scram);
       if (!outcome.ok)
         throw new Error(`login of ${opts.username} failed: ${outcome.condition} ${outcome.text}`);
-      await c.openStream();
+      await c.openStream(opts.headerExtra ? { extra: opts.headerExtra } : {});
       await c.bind(opts.resource);
       return c;
     } catch (err) {

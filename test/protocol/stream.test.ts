@@ -249,7 +249,7 @@ describe('SASL (RFC 6120 §6, RFC 5802, RFC 7677)', () => {
     assert.deepEqual(cb?.sort(), ['tls-exporter', 'tls-server-end-point']);
   });
 
-  it('on TLS 1.2 offers only tls-server-end-point (tls-exporter needs TLS 1.3, RFC 9266)', async () => {
+  it('on TLS 1.2 offers no tls-exporter (it needs TLS 1.3, RFC 9266)', async () => {
     const c = await RawClient.connect({
       port: server.ports.c2sTls,
       directTls: true,
@@ -261,7 +261,8 @@ describe('SASL (RFC 6120 §6, RFC 5802, RFC 7677)', () => {
       ?.getChild('sasl-channel-binding', 'urn:xmpp:sasl-cb:0')
       ?.getChildren('channel-binding')
       .map((e) => e.attrs.type);
-    assert.deepEqual(cb, ['tls-server-end-point']);
+    assert.ok(cb?.includes('tls-server-end-point'), `${cb}`);
+    assert.ok(!cb?.includes('tls-exporter'), `${cb}`);
     assert.ok((await c.authenticate('bob', PASSWORD, { mechanism: 'SCRAM-SHA-1-PLUS' })).ok);
   });
 

@@ -18,7 +18,10 @@ export function rosterModule(
   rosters: RosterService,
   onRemoved: (owner: string, item: RosterItem) => Promise<void>,
 ): void {
-  ctx.hooks.on('stream-features', (features) => features.push(x('ver', { xmlns: NS.rosterVer })));
+  // Versioning (§2.6) and subscription pre-approval (§3.4.1, which the presence module honours).
+  ctx.hooks.on('stream-features', (features) =>
+    features.push(x('ver', { xmlns: NS.rosterVer }), x('sub', { xmlns: NS.preApproval })),
+  );
 
   ctx.router.onAccountIq('get', NS.roster, async (iq, req) => {
     if (req.from.bare !== req.to.bare || !req.session) throw new StanzaError('forbidden');

@@ -135,6 +135,7 @@ export function itemElement(item: RosterItem): XmlElement {
       name: item.name,
       subscription: item.subscription,
       ask: item.askOut ? 'subscribe' : undefined,
+      approved: item.preApproved ? 'true' : undefined,
     },
     ...item.groups.map((g) => x('group', {}, g)),
   );
