@@ -6,7 +6,7 @@ import type { ServerContext } from '../server/context.ts';
 import type { StreamErrorCondition } from '../stanza/errors.ts';
 import { Jid } from '../stanza/jid.ts';
 import { NS } from '../stanza/namespaces.ts';
-import type { ScramHash } from '../storage/ports.ts';
+import type { Account, ScramHash } from '../storage/ports.ts';
 import type { Transport } from '../transport/transport.ts';
 import { type XmlElement, x } from '../xml/element.ts';
 
@@ -31,6 +31,8 @@ export class SaslNegotiation {
   /** Set when the guard refused the account during this attempt. */
   private lockedFor: { account: string; retryAfterMs: number } | undefined;
   private triedAccount: string | undefined;
+  /** The account record read during this attempt, reused when it succeeds. */
+  private loaded: Account | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -106,6 +108,7 @@ export class SaslNegotiation {
     this.mechanismName = name;
     this.lockedFor = undefined;
     this.triedAccount = undefined;
+    this.loaded = undefined;
     this.mechanism = this.createMechanism(name, offered);
     await this.apply(await this.mechanism.start(initial));
   }
@@ -125,6 +128,7 @@ export class SaslNegotiation {
           if (!account || !this.admit(account)) return undefined;
           // A quarantined account is told so only after a correct proof (see apply()).
           const stored = await this.ctx.storage.accounts.get(account);
+          this.loaded = stored;
           return stored?.credentials.find((c) => c.hash === scram.hash);
         },
       });
@@ -134,6 +138,7 @@ export class SaslNegotiation {
         const account = this.accountFor(username);
         if (!account || !this.admit(account)) return false;
         const stored = await this.ctx.storage.accounts.get(account);
+        this.loaded = stored;
         // Unknown accounts cost the same time as wrong passwords: no user enumeration.
         return verifyPassword(
           password,
@@ -214,7 +219,12 @@ export class SaslNegotiation {
       return this.sendFailureCounting(step.condition, clientText(step.condition));
     }
     const account = this.accountFor(step.username);
-    const stored = account ? await this.ctx.storage.accounts.get(account) : undefined;
+    const stored =
+      account === undefined
+        ? undefined
+        : this.loaded?.jid === account
+          ? this.loaded
+          : await this.ctx.storage.accounts.get(account);
     if (!account || !stored) return this.sendFailureCounting('not-authorized');
     if (
       step.authzid !== undefined &&

@@ -57,7 +57,16 @@ export class SocketTransport implements Transport {
     secure.once('secure', onSecure);
   }
 
+  /** Channel-binding data is fixed once TLS is up; features and SASL ask for it repeatedly. */
+  private readonly bindings = new Map<string, Buffer | undefined>();
+
   channelBinding(type: string): Buffer | undefined {
+    if (!this.isSecure()) return undefined;
+    if (!this.bindings.has(type)) this.bindings.set(type, this.computeBinding(type));
+    return this.bindings.get(type);
+  }
+
+  private computeBinding(type: string): Buffer | undefined {
     const s = this.socket;
     if (!(s instanceof TLSSocket)) return undefined;
     if (type === 'tls-exporter') {
