@@ -24,6 +24,8 @@ const USERS = [
   'vic',
   'wes',
   'xena',
+  'kim',
+  'lee',
   'yan',
   'zoe',
   'ivan',
@@ -37,6 +39,7 @@ const CONTACTS: [string, string][] = [
   ['pinger', 'watcher'],
   ['yan', 'zoe'],
   ['ivan', 'trent'],
+  ['kim', 'lee'],
 ];
 
 let server: RampartProcess;
@@ -602,6 +605,38 @@ describe('presence subscriptions (RFC 6121 §3, Appendix A)', () => {
     );
     assert.equal(last.attrs.type, 'error');
     assert.equal(last.getChild('query'), undefined);
+  });
+});
+
+describe('presence lifecycle (RFC 6121 §4)', () => {
+  it('a dropped connection ends in unavailable presence to contacts and to directed-presence targets', async () => {
+    const lee = await login('lee', 'l');
+    await available(lee);
+    const stranger = await login('olga', 'o');
+    await available(stranger);
+    const kim = await login('kim', 'k');
+    await available(kim);
+    await lee.next(is.presence('kim@localhost/k'), 'kim online at lee');
+    // Directed presence to a non-contact (§4.6): delivered, and remembered for the end.
+    kim.send(x('presence', { to: 'olga@localhost/o' }, x('status', {}, 'hello olga')));
+    const directed = await stranger.next(is.presence('kim@localhost/k'), 'directed presence');
+    assert.equal(directed.getChildText('status'), 'hello olga');
+
+    kim.destroy(); // no </stream:stream>, no unavailable: the TCP connection just ends
+    await lee.next(is.presence('kim@localhost/k', 'unavailable'), 'unavailable at the contact');
+    await stranger.next(
+      is.presence('kim@localhost/k', 'unavailable'),
+      'unavailable at the directed target',
+    );
+  });
+
+  it('whitespace keepalives between stanzas are harmless', async () => {
+    const c = await login('lee');
+    c.write(' ');
+    c.write('\n\t ');
+    await ping(c);
+    c.write('   ');
+    await ping(c);
   });
 });
 

@@ -67,7 +67,7 @@ before(async () => {
   });
   const r = await server.cli(
     ['user', 'import', '-'],
-    ['alice', 'bob', 'carol'].map((u) => `${u}@localhost,${PASSWORD}`).join('\n'),
+    ['alice', 'bob', 'carol', 'dave'].map((u) => `${u}@localhost,${PASSWORD}`).join('\n'),
   );
   assert.equal(r.code, 0, r.stderr);
 });
@@ -344,6 +344,15 @@ describe('SASL (RFC 6120 §6, RFC 5802, RFC 7677)', () => {
     assert.equal(!r.ok && r.condition, 'invalid-authzid');
   });
 
+  it('ends a stream after three failed attempts with <policy-violation/> (RFC 6120 §6.4.5)', async () => {
+    const c = await connect({ directTls: true });
+    await c.openStream();
+    for (let i = 0; i < 3; i++)
+      assert.equal((await c.authenticate('alice', `nope ${i}`)).ok, false);
+    assert.equal((await c.streamError()).condition, 'policy-violation');
+    await c.waitClosed();
+  });
+
   it('closes an unauthenticated stream that sends a stanza with <not-authorized/>', async () => {
     const c = await connect({ directTls: true });
     await c.openStream();
@@ -389,6 +398,24 @@ describe('resource binding (RFC 6120 §7)', () => {
       x('iq', { type: 'get', to: 'localhost' }, x('ping', { xmlns: ns.ping })),
     );
     assert.equal(pong.attrs.type, 'result');
+  });
+
+  it('refuses more sessions than max_resources_per_account with <resource-constraint/>', async () => {
+    const sessions = [];
+    for (let i = 0; i < 10; i++) sessions.push(await login('dave', `r${i}`));
+    const c = await connect({ directTls: true });
+    await c.openStream();
+    assert.ok((await c.authenticate('dave', PASSWORD)).ok);
+    await c.openStream();
+    const reply = await c.iq(x('iq', { type: 'set' }, x('bind', { xmlns: ns.bind })));
+    assert.equal(reply.attrs.type, 'error');
+    assert.ok(
+      reply.getChild('error')?.getChild('resource-constraint', ns.stanzaErrors),
+      reply.toString(),
+    );
+    // Taking over one of the existing resources is still allowed (the newer wins).
+    assert.equal(await c.bind('r0'), 'dave@localhost/r0');
+    assert.equal((await sessions[0]!.streamError()).condition, 'conflict');
   });
 
   it('refuses a resource that is not a valid resourcepart with a stanza error, not a crash', async () => {
