@@ -48,6 +48,7 @@ describe('PLAIN server', () => {
       condition: 'not-authorized',
       text: 'bad password',
       username: 'alice',
+      credentialsRejected: true,
     });
   });
 

@@ -248,6 +248,7 @@ describe('SCRAM server: refusals', () => {
       condition: 'not-authorized',
       text: 'bad proof',
       username: 'user',
+      credentialsRejected: true,
     });
   });
 
@@ -285,7 +286,10 @@ describe('SCRAM server: refusals', () => {
   it('detects a downgrade ("y" while -PLUS is offered)', async () => {
     const s = server('SHA-256', { serverOffersPlus: true });
     const client = scramClient({ hash: 'SHA-256', username: 'user', password: 'pencil', cb: 'y' });
-    assertFailure(await s.start(client.first()), 'not-authorized');
+    const result = await s.start(client.first());
+    assertFailure(result, 'not-authorized');
+    // Not a password check: it must not count towards brute-force penalties.
+    assert.equal('credentialsRejected' in result, false);
   });
 
   it('refuses p= on a mechanism without -PLUS, and n or y on a -PLUS one', async () => {
@@ -309,7 +313,9 @@ describe('SCRAM server: refusals', () => {
       password: 'pencil',
       cb: { type: 'tls-unique', data: EXPORTER },
     });
-    assertFailure(await server('SHA-1', { plus: true }).start(c.first()), 'not-authorized');
+    const result = await server('SHA-1', { plus: true }).start(c.first());
+    assertFailure(result, 'not-authorized');
+    assert.equal('credentialsRejected' in result, false);
   });
 
   it('refuses a c= that drops the channel binding data', async () => {
