@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { NewAccount } from '../../src/storage/ports.ts';
 import { openDatabase } from '../../src/storage/sqlite/connection.ts';
+import { openSqliteDriver } from '../../src/storage/sqlite/driver.ts';
 import { openSqliteStorage, SchemaTooNewError } from '../../src/storage/sqlite/index.ts';
 import { latestSchemaVersion, migrations } from '../../src/storage/sqlite/migrations.ts';
 import { runStorageContract } from './storage.contract.ts';
@@ -22,10 +22,10 @@ describe('sqlite specifics', () => {
   it('sets WAL, NORMAL sync, foreign keys and a busy timeout', () => {
     const db = openDatabase(freshPath());
     try {
-      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
-      assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.pragma('journal_mode'), 'wal');
+      assert.equal(db.pragma('synchronous'), 1); // NORMAL
+      assert.equal(db.pragma('foreign_keys'), 1);
+      assert.equal(db.pragma('busy_timeout'), 5000);
     } finally {
       db.close();
     }
@@ -34,9 +34,9 @@ describe('sqlite specifics', () => {
   it('leaves the file in WAL mode for other processes', async () => {
     const path = freshPath();
     const s = openSqliteStorage(path);
-    const raw = new Database(path, { readonly: true });
+    const raw = openSqliteDriver(path, { readonly: true });
     try {
-      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(raw.pragma('journal_mode'), 'wal');
     } finally {
       raw.close();
       await s.close();
@@ -88,7 +88,7 @@ describe('sqlite specifics', () => {
       assert.equal((await again.roster.get('alice@example.com')).version, 1);
       await again.close();
     }
-    const raw = new Database(path, { readonly: true });
+    const raw = openSqliteDriver(path, { readonly: true });
     try {
       const versions = raw
         .prepare('SELECT version FROM schema_migrations ORDER BY version')
@@ -107,7 +107,7 @@ describe('sqlite specifics', () => {
     const path = freshPath();
     await openSqliteStorage(path).close();
     const future = latestSchemaVersion() + 1;
-    const raw = new Database(path);
+    const raw = openSqliteDriver(path);
     raw
       .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
       .run(future, 'from the future', Date.now());

@@ -54,7 +54,9 @@ export class SqliteAccountStore implements AccountStore {
       .pluck();
 
     const insert = this.insert;
-    const many = db.transaction((accounts: NewAccount[]) => {
+    // IMMEDIATE: take the write lock up front so busy_timeout applies if the other process
+    // (server or CLI) is writing, instead of failing when a read lock cannot be upgraded.
+    this.insertMany = db.transaction((accounts: NewAccount[]) => {
       const now = Date.now();
       const existing: string[] = [];
       let created = 0;
@@ -63,10 +65,7 @@ export class SqliteAccountStore implements AccountStore {
         else existing.push(a.jid);
       }
       return { created, existing };
-    });
-    // IMMEDIATE: take the write lock up front so busy_timeout applies if the other process
-    // (server or CLI) is writing, instead of failing when a read lock cannot be upgraded.
-    this.insertMany = (accounts: NewAccount[]) => many.immediate(accounts);
+    }, 'immediate');
 
     const owned = [
       'DELETE FROM roster_items WHERE owner = ?',
@@ -76,12 +75,11 @@ export class SqliteAccountStore implements AccountStore {
     const deleteAccount = db.prepare<[string]>('DELETE FROM accounts WHERE jid = ?');
     // roster_versions is kept on purpose: if the JID is created again, its roster versions
     // continue upwards, so a client's cached roster of the old account never looks current.
-    const cascade = db.transaction((jid: string) => {
+    this.removeCascade = db.transaction((jid: string) => {
       if (deleteAccount.run(jid).changes === 0) return false;
       for (const stmt of owned) stmt.run(jid);
       return true;
-    });
-    this.removeCascade = (jid: string) => cascade.immediate(jid);
+    }, 'immediate');
   }
 
   async create(account: NewAccount): Promise<void> {

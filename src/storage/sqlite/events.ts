@@ -1,6 +1,6 @@
-import type { Statement } from 'better-sqlite3';
 import type { SecurityEvent, SecurityEventStore, StoredSecurityEvent, Verdict } from '../ports.ts';
 import type { SqliteDatabase } from './connection.ts';
+import type { Statement } from './driver.ts';
 
 interface EventRow {
   id: number;

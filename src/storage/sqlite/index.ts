@@ -1,6 +1,7 @@
 import type { Storage } from '../ports.ts';
 import { SqliteAccountStore } from './accounts.ts';
 import { openDatabase } from './connection.ts';
+import type { OpenDriverOptions } from './driver.ts';
 import { SqliteSecurityEventStore } from './events.ts';
 import { SqliteKeyValueStore } from './kv.ts';
 import { migrate } from './migrations.ts';
@@ -9,9 +10,12 @@ import { SqliteRosterStore } from './roster.ts';
 
 export { SchemaTooNewError } from './migrations.ts';
 
-/** Opens (creating and migrating as needed) the embedded database; ':memory:' is allowed. */
-export function openSqliteStorage(path: string): Storage {
-  const db = openDatabase(path);
+/**
+ * Opens (creating and migrating as needed) the embedded database; ':memory:' is allowed.
+ * `options.driver` picks the SQLite binding (tests); by default see openSqliteDriver.
+ */
+export function openSqliteStorage(path: string, options: OpenDriverOptions = {}): Storage {
+  const db = openDatabase(path, options);
   try {
     migrate(db);
     return {

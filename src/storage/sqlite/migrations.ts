@@ -91,9 +91,9 @@ export function migrate(db: SqliteDatabase): number {
       name TEXT NOT NULL,
       applied_at INTEGER NOT NULL
     )`);
-    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as {
-      v: number | null;
-    };
+    const row = db
+      .prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
+      .get()!;
     const current = row.v ?? 0;
     if (current > latest) {
       throw new SchemaTooNewError(
@@ -110,6 +110,6 @@ export function migrate(db: SqliteDatabase): number {
       record.run(m.version, m.name, Date.now());
     }
     return latest;
-  });
-  return run.immediate();
+  }, 'immediate');
+  return run();
 }

@@ -63,15 +63,15 @@ export class SqliteRosterStore implements RosterStore {
       return { version, items: selectItems.all(owner).map(toItem) };
     });
     // Write transactions are IMMEDIATE so busy_timeout covers a concurrent writer.
-    const put = db.transaction((params: RosterParams) => {
+    this.putItem = db.transaction((params: RosterParams) => {
       upsert.run(...params);
       return bump.get(params[0])!;
-    });
-    this.putItem = (params: RosterParams) => put.immediate(params);
-    const remove = db.transaction((owner: string, contact: string) =>
-      deleteItem.run(owner, contact).changes === 0 ? undefined : bump.get(owner)!,
+    }, 'immediate');
+    this.removeItem = db.transaction(
+      (owner: string, contact: string) =>
+        deleteItem.run(owner, contact).changes === 0 ? undefined : bump.get(owner)!,
+      'immediate',
     );
-    this.removeItem = (owner: string, contact: string) => remove.immediate(owner, contact);
   }
 
   async get(owner: string): Promise<Roster> {
