@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { openSqliteDriver } from '../../src/storage/sqlite/driver.ts';
 import { is, ns, RawClient, streamHeader, x } from '../helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../helpers/server.ts';
 
@@ -113,14 +113,12 @@ async function securityEvents(
 ): Promise<EventRow[]> {
   const deadline = Date.now() + 3000;
   for (;;) {
-    const db = new Database(join(server.dataDir, 'rampart.db'), {
-      readonly: true,
-      fileMustExist: true,
-    });
+    const db = openSqliteDriver(join(server.dataDir, 'rampart.db'), { readonly: true });
     try {
-      const rows = (
-        db.prepare('SELECT * FROM security_events ORDER BY id').all() as EventRow[]
-      ).filter(where);
+      const rows = db
+        .prepare<[], EventRow>('SELECT * FROM security_events ORDER BY id')
+        .all()
+        .filter(where);
       if (rows.length >= atLeast || Date.now() > deadline) return rows;
     } finally {
       db.close();
