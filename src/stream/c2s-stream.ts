@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../server/context.ts';
 import { Session } from '../session/session.ts';
 import {
@@ -28,7 +28,7 @@ const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
  */
 export class C2sStream {
   /** A new one for every stream restart (RFC 6120 §4.3.3). */
-  id = randomBytes(12).toString('base64url');
+  id = randomUUID();
   readonly openedAt = Date.now();
   phase: Phase;
   /** Set once SASL succeeds. */
@@ -185,7 +185,7 @@ export class C2sStream {
   }
 
   private restartStream(): void {
-    this.id = randomBytes(12).toString('base64url');
+    this.id = randomUUID();
     this.headerSent = false;
     this.parser = this.newParser();
   }
@@ -343,7 +343,7 @@ export class C2sStream {
   /** Sends an XMPP ping from the server (XEP-0199) to check the client is alive. */
   sendPing(): void {
     if (this.phase !== 'established' || !this.session) return;
-    const id = `rampart-ping-${randomBytes(6).toString('hex')}`;
+    const id = `rampart-ping-${randomUUID()}`;
     this.pingOutstanding = { id, sentAt: Date.now() };
     this.send(
       x(
