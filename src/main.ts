@@ -69,10 +69,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log,
     storage,
     sessions: new SessionRegistry(),
-    accountBuckets: new AccountBuckets(
-      config.limits.account_stanzas_per_s,
-      config.limits.account_stanza_burst,
-    ),
+    accountBuckets: new AccountBuckets({
+      stanzasPerSecond: config.limits.account_stanzas_per_s,
+      stanzaBurst: config.limits.account_stanza_burst,
+      bytesPerSecond: config.limits.account_bytes_per_s,
+      byteBurst: config.limits.account_byte_burst,
+    }),
     hooks: new Hooks(),
     events: new SecurityEvents(storage.events, log),
     guard: new BruteForceGuard({

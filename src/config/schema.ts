@@ -160,6 +160,10 @@ export const configSchema = z
           .default(100)
           .describe("Sustained stanzas per second summed over an account's sessions."),
         account_stanza_burst: positive.default(400).describe('Stanza bucket size per account.'),
+        account_bytes_per_s: positive
+          .default(128 * 1024)
+          .describe("Sustained bytes per second summed over an account's sessions."),
+        account_byte_burst: positive.default(1024 * 1024).describe('Byte bucket size per account.'),
         ping_interval_s: positive
           .max(3600)
           .default(25)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../server/context.ts';
+import type { AccountBucketPair } from '../session/account-buckets.ts';
 import { Session } from '../session/session.ts';
 import {
   errorReply,
@@ -43,8 +44,12 @@ export class C2sStream {
   private sasl: SaslNegotiation | undefined;
   private readonly byteBucket: TokenBucket;
   private readonly stanzaBucket: TokenBucket;
-  private accountBucket: TokenBucket | undefined;
+  private accountBuckets: AccountBucketPair | undefined;
   private pausedUntil = 0;
+  private paused = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** Stanzas parsed while a rate bucket is in debt, in order (see drain()). */
+  private readonly held: XmlElement[] = [];
   /** Our header for the current stream went out (a stream error must follow one, §4.9.1). */
   private headerSent = false;
   private lastThrottleEvent = 0;
@@ -106,18 +111,19 @@ export class C2sStream {
       return;
     }
     this.throttle(this.byteBucket.take(chunk.length), 'rate.bytes');
+    this.throttle(this.accountBuckets?.bytes.take(chunk.length) ?? 0, 'rate.account-bytes');
   }
 
   /** Pauses reading while a bucket is in debt (Prosody's mod_limits approach): no data is lost. */
   private throttle(waitMs: number, rule: string): void {
     if (waitMs <= 0 || this.phase === 'closed') return;
     const until = Date.now() + waitMs;
-    if (until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    this.transport.pause();
-    setTimeout(() => {
-      if (Date.now() >= this.pausedUntil && this.phase !== 'closed') this.transport.resume();
-    }, waitMs).unref();
+    if (until > this.pausedUntil) this.pausedUntil = until;
+    if (!this.paused) {
+      this.paused = true;
+      this.transport.pause();
+    }
+    this.scheduleDrain();
     const now = Date.now();
     if (now - this.lastThrottleEvent > 60_000) {
       this.lastThrottleEvent = now;
@@ -130,6 +136,27 @@ export class C2sStream {
         evidence: { waitMs },
       });
     }
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = setTimeout(() => this.drain(), Math.max(0, this.pausedUntil - Date.now()));
+  }
+
+  /**
+   * Stanzas that arrived in the same read as the one that emptied a bucket wait here until the
+   * bucket is paid for: a burst inside one TCP segment is paced like any other (nothing dropped).
+   */
+  private drain(): void {
+    this.drainTimer = undefined;
+    while (this.held.length > 0 && this.phase !== 'closed') {
+      if (Date.now() < this.pausedUntil) return this.scheduleDrain();
+      this.processStanza(this.held.shift()!);
+    }
+    if (this.phase === 'closed') return;
+    if (Date.now() < this.pausedUntil) return this.scheduleDrain();
+    this.paused = false;
+    this.transport.resume();
   }
 
   private onStreamStart(name: string, uri: string, attrs: Record<string, string>): void {
@@ -264,7 +291,7 @@ export class C2sStream {
     // RFC 6120 §7.7.2.2: the newer session wins the resource; the older is told why.
     displaced?.close('conflict', 'replaced by a new connection for the same resource');
     this.session = session;
-    this.accountBucket = this.ctx.accountBuckets.acquire(session.bare);
+    this.accountBuckets = this.ctx.accountBuckets.acquire(session.bare);
     this.phase = 'established';
     this.transport.write(
       x(
@@ -288,8 +315,17 @@ export class C2sStream {
       );
       return;
     }
+    if (this.held.length > 0 || Date.now() < this.pausedUntil) {
+      this.held.push(el);
+      return;
+    }
+    this.processStanza(el);
+  }
+
+  private processStanza(el: XmlElement): void {
+    const session = this.session!;
     this.throttle(this.stanzaBucket.take(1), 'rate.stanzas');
-    this.throttle(this.accountBucket?.take(1) ?? 0, 'rate.account-stanzas');
+    this.throttle(this.accountBuckets?.stanzas.take(1) ?? 0, 'rate.account-stanzas');
     if (el.attrs.from !== undefined) {
       const claimed = Jid.tryParse(el.attrs.from);
       if (!claimed || (claimed.full !== session.jid.full && claimed.full !== session.bare)) {
@@ -384,6 +420,7 @@ export class C2sStream {
   private cleanup(): void {
     if (this.cleaned) return;
     this.cleaned = true;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     const session = this.session;
     if (session) {
       this.ctx.accountBuckets.release(session.bare);
