@@ -255,6 +255,7 @@ export class C2sStream {
       (bare) => {
         this.account = bare;
         this.phase = 'bind';
+        this.sasl = undefined; // its state is not needed for the rest of the connection
         this.restartStream();
       },
       (condition, text) => this.close(condition, text),
