@@ -12,6 +12,7 @@ import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
 import { pingModule } from './modules/ping/index.ts';
 import { presenceModule } from './modules/presence/index.ts';
+import { privateStorageModule } from './modules/private/index.ts';
 import { rosterModule } from './modules/roster/index.ts';
 import { RosterService } from './modules/roster/roster-service.ts';
 import { versionModule } from './modules/version/index.ts';
@@ -101,6 +102,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   pingModule(ctx);
   versionModule(ctx);
   lastActivityModule(ctx);
+  privateStorageModule(ctx);
   discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline]);
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
