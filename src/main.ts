@@ -15,6 +15,7 @@ import { presenceModule } from './modules/presence/index.ts';
 import { privateStorageModule } from './modules/private/index.ts';
 import { rosterModule } from './modules/roster/index.ts';
 import { RosterService } from './modules/roster/roster-service.ts';
+import { NS_VCARD, vcardModule } from './modules/vcard/index.ts';
 import { versionModule } from './modules/version/index.ts';
 import { Router } from './router/router.ts';
 import type { ServerContext } from './server/context.ts';
@@ -103,7 +104,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   versionModule(ctx);
   lastActivityModule(ctx);
   privateStorageModule(ctx);
-  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline]);
+  vcardModule(ctx);
+  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD]);
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {

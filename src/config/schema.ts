@@ -182,6 +182,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+
+    vcard: z
+      .object({
+        public: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Let anyone read vCards (XEP-0054); when false only the owner and approved contacts can.',
+          ),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
