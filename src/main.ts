@@ -7,6 +7,7 @@ import type { Config } from './config/schema.ts';
 import { Hooks } from './hooks/hooks.ts';
 import { startHttpsServer } from './http/https-server.ts';
 import { createLogger } from './log/logger.ts';
+import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { discoModule } from './modules/disco/index.ts';
 import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
@@ -105,7 +106,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   lastActivityModule(ctx);
   privateStorageModule(ctx);
   vcardModule(ctx);
-  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD]);
+  blockingModule(ctx, presence.broadcaster);
+  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING]);
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {

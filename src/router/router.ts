@@ -26,6 +26,14 @@ export type OutboundFilter = (
   session: Session,
 ) => 'continue' | 'drop' | StanzaError;
 
+/**
+ * A checkpoint on every stanza about to reach a local account `to` (a bare JID), whoever sent
+ * it (the blocking command plugs in here). Runs synchronously on the delivery path, so a
+ * filter answers from memory. Returning a StanzaError refuses the stanza; 'drop' ends it.
+ * Presence is never answered with an error: callers treat any refusal of presence as 'drop'.
+ */
+export type InboundFilter = (stanza: XmlElement, to: string) => 'continue' | 'drop' | StanzaError;
+
 /** Presence logic lives in the presence module; the router hands it every presence stanza. */
 export interface PresenceHandler {
   fromClient(stanza: XmlElement, session: Session): void | Promise<void>;
@@ -45,6 +53,7 @@ export class Router {
   private readonly hostIq = new Map<string, IqHandler>();
   private readonly accountIq = new Map<string, IqHandler>();
   readonly outboundFilters: OutboundFilter[] = [];
+  readonly inboundFilters: InboundFilter[] = [];
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
   presenceAuthority: PresenceAuthority = () => false;
@@ -78,6 +87,28 @@ export class Router {
     return this.routeIq(stanza, to ?? Jid.parse(session.bare), session);
   }
 
+  /** What the inbound filters say about delivering `stanza` to local account `to`. */
+  inboundVerdict(stanza: XmlElement, to: string): 'continue' | 'drop' | StanzaError {
+    for (const filter of this.inboundFilters) {
+      const verdict = filter(stanza, to);
+      if (verdict !== 'continue') return verdict;
+    }
+    return 'continue';
+  }
+
+  /** For presence and other silent deliveries: may `stanza` reach local account `to`? */
+  mayDeliver(stanza: XmlElement, to: string): boolean {
+    return this.inboundFilters.length === 0 || this.inboundVerdict(stanza, to) === 'continue';
+  }
+
+  /** Throws the refusal, or returns false for 'drop'; true when delivery may go ahead. */
+  private passInbound(stanza: XmlElement, to: string): boolean {
+    if (this.inboundFilters.length === 0) return true;
+    const verdict = this.inboundVerdict(stanza, to);
+    if (verdict instanceof StanzaError) throw verdict;
+    return verdict === 'continue';
+  }
+
   private isLocal(jid: Jid): boolean {
     return jid.domain === this.ctx.domain;
   }
@@ -102,7 +133,7 @@ export class Router {
     if (!target || !(await this.mayReachResource(session, target))) {
       throw new StanzaError('service-unavailable');
     }
-    target.send(iq);
+    if (this.passInbound(iq, target.bare)) target.send(iq);
   }
 
   /** Same account, approved contact, or someone the target sent directed presence to. */
@@ -123,8 +154,10 @@ export class Router {
     const handler = handlers.get(`${iq.attrs.type} ${payload.xmlns ?? ''}`);
     if (!handler) throw new StanzaError('service-unavailable');
     const from = Jid.parse(iq.attrs.from!);
-    if (handlers === this.accountIq && !(await this.accountExists(to.bare))) {
-      throw new StanzaError('service-unavailable');
+    if (handlers === this.accountIq) {
+      if (!(await this.accountExists(to.bare))) throw new StanzaError('service-unavailable');
+      // The server answers for the account, so the account's inbound rules apply.
+      if (from.bare !== to.bare && !this.passInbound(iq, to.bare)) return;
     }
     const result = await handler(iq, { from, to, session });
     const reply = x(
@@ -159,6 +192,7 @@ export class Router {
 
   /** RFC 6121 §8.5: delivery of a message to a local account. */
   deliverMessage(msg: XmlElement, to: Jid, _from?: Session): void | Promise<void> {
+    if (!this.passInbound(msg, to.bare)) return;
     const type = msg.attrs.type ?? 'normal';
     if (!to.isBare) {
       const target = this.ctx.sessions.get(to);

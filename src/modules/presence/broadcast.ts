@@ -15,6 +15,8 @@ export class PresenceBroadcaster {
 
   /** Sends `stanza` (stamped with the session's full JID) to one account's available resources. */
   sendToAccount(stanza: XmlElement, to: string): void {
+    // Inbound filters (blocking, XEP-0191) silently drop presence they refuse.
+    if (!this.ctx.router.mayDeliver(stanza, to)) return;
     for (const s of this.ctx.sessions.available(to)) s.send(copyTo(stanza, to));
   }
 
@@ -35,7 +37,8 @@ export class PresenceBroadcaster {
    */
   sendCurrentPresence(owner: string, viewer: Session): void {
     for (const s of this.ctx.sessions.available(owner)) {
-      if (s.presence && s !== viewer) viewer.send(copyTo(s.presence, viewer.jid.full));
+      if (s.presence && s !== viewer && this.ctx.router.mayDeliver(s.presence, viewer.bare))
+        viewer.send(copyTo(s.presence, viewer.jid.full));
     }
   }
 

@@ -77,7 +77,8 @@ export function presenceModule(ctx: ServerContext, rosters: RosterService): Pres
     for (const target of session.directedPresence) {
       const jid = Jid.parse(target);
       if (jid.isBare) broadcaster.sendToAccount(unavailable, jid.bare);
-      else ctx.sessions.get(jid)?.send(unavailable.withAttrs({ to: jid.full }));
+      else if (ctx.router.mayDeliver(unavailable, jid.bare))
+        ctx.sessions.get(jid)?.send(unavailable.withAttrs({ to: jid.full }));
     }
     session.directedPresence.clear();
   }
@@ -89,7 +90,7 @@ export function presenceModule(ctx: ServerContext, rosters: RosterService): Pres
     if (stanza.attrs.type === 'unavailable') session.directedPresence.delete(to.full);
     else session.directedPresence.add(to.full);
     if (to.isBare) broadcaster.sendToAccount(stanza, to.bare);
-    else ctx.sessions.get(to)?.send(stanza);
+    else if (ctx.router.mayDeliver(stanza, to.bare)) ctx.sessions.get(to)?.send(stanza);
   }
 
   async function probe(session: Session, to: Jid | undefined): Promise<void> {
