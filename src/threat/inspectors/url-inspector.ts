@@ -1,0 +1,47 @@
+// T2: judges every link in a message. Strong findings (disguised links, encoded IPs,
+// programs, look-alikes, dangerous schemes) hold the message; medium ones (bare public IPs,
+// odd ports, shorteners, archives) hold it when it comes from a stranger or goes to many
+// people at once, and otherwise only label it.
+
+import type { Verdict } from '../verdict.ts';
+import { type Inspector, verdict } from './types.ts';
+import { extractUrls } from './url-extract.ts';
+import { judgeUrl, type UrlJudgement } from './url-judge.ts';
+
+/** Recipients within a minute above which a medium finding is treated as a mass send. */
+export const MASS_SEND_FANOUT = 3;
+
+export function judgeAllUrls(text: string): UrlJudgement[] {
+  return extractUrls(text).map(judgeUrl);
+}
+
+export const urlInspector: Inspector = {
+  name: 'url',
+  threat: 'T2',
+  inspect(msg, ctx): Verdict | undefined {
+    const judged = judgeAllUrls(msg.text).filter((j) => j.findings.length > 0);
+    const all = judged.flatMap((j) => j.findings);
+    const strong = all.filter((f) => f.strength === 'strong');
+    const medium = all.filter((f) => f.strength === 'medium');
+    if (strong.length === 0 && medium.length === 0) return undefined;
+    const unusual = !ctx.senderIsContact || ctx.fanout > MASS_SEND_FANOUT;
+    const action = strong.length > 0 || (medium.length > 0 && unusual) ? 'hold' : 'label';
+    const shown = (strong.length > 0 ? strong : medium).map((f) => f.detail);
+    const dangerous = all.some(
+      (f) => f.flag === 'dangerous-scheme' || f.flag === 'legacy-im-scheme',
+    );
+    return verdict(
+      action,
+      dangerous ? 'T9' : 'T2',
+      dangerous ? 'url.scheme' : 'url',
+      `Suspicious link: ${[...new Set(shown)].join('; ')}.`,
+      {
+        urls: judged.map((j) => ({
+          url: j.url,
+          host: j.host,
+          flags: j.findings.map((f) => f.flag),
+        })),
+      },
+    );
+  },
+};
