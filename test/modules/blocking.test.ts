@@ -9,7 +9,7 @@ const PASSWORD = 'blocking tests 1';
 const NS = 'urn:xmpp:blocking';
 const NS_ERRORS = 'urn:xmpp:blocking:errors';
 const D = 'localhost';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'iris'];
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'iris', 'jill'];
 let server: RampartProcess;
 const clients: RawClient[] = [];
 const bare = (u: string) => `${u}@${D}`;
@@ -196,6 +196,28 @@ describe('XEP-0191 blocking command', () => {
     await available(again);
     await again.next(is.message(undefined, 'stored'), 'the stored message');
     await again.expectNone(is.message(undefined, 'psst'), 'the blocked message', 200);
+  });
+
+  it('drops subscription requests from a blocked JID, also those that waited offline', async () => {
+    const iris = await login('iris', 'i1');
+    await available(iris);
+    await command(iris, 'block', bare('dave'));
+    const dave = await login('dave');
+    dave.send(x('presence', { to: bare('iris'), type: 'subscribe' }));
+    await ping(dave);
+    await iris.expectNone(is.presence(bare('dave'), 'subscribe'), 'a request from dave', 200);
+
+    // A request stored while the user was offline is not shown once its sender is blocked.
+    const frank = await login('frank');
+    frank.send(x('presence', { to: bare('jill'), type: 'subscribe' }));
+    await ping(frank);
+    const jill = await login('jill');
+    await command(jill, 'block', bare('frank'));
+    jill.close();
+    await jill.waitClosed();
+    const again = await login('jill');
+    await available(again);
+    await again.expectNone(is.presence(bare('frank'), 'subscribe'), 'the stored request', 300);
   });
 
   it('only the account itself reads or changes its blocklist', async () => {

@@ -32,6 +32,8 @@ export function presenceModule(ctx: ServerContext, rosters: RosterService): Pres
           throw new StanzaError('remote-server-not-found', 'federation is off on this server');
         // Subscription stanzas travel between bare JIDs (RFC 6121 §3.1.1).
         stanza.attrs.from = session.bare;
+        // Refused by the contact's inbound filters (it blocks us): no roster state changes.
+        if (!ctx.router.mayDeliver(stanza, to.bare)) return;
         return subscriptions.outbound(type as SubscriptionType, session.bare, to.bare, stanza);
       }
       if (type === 'probe') return probe(session, to);
@@ -66,7 +68,9 @@ export function presenceModule(ctx: ServerContext, rosters: RosterService): Pres
       }
     }
     broadcaster.sendCurrentPresence(session.bare, session);
-    await subscriptions.redeliverPending(session.bare, (s) => session.send(s));
+    await subscriptions.redeliverPending(session.bare, (s) => {
+      if (ctx.router.mayDeliver(s, session.bare)) session.send(s);
+    });
     ctx.hooks.emit('initial-presence', session);
   }
 
