@@ -46,7 +46,7 @@ export function contentFindings(
     });
   }
   const emoji = text.match(PICTOGRAPH)?.length ?? 0;
-  const visible = text.replace(/\s/g, '').length;
+  const visible = [...text.replace(/\s/g, '')].length;
   if (emoji >= limits.minEmojiCount && emoji > limits.maxEmojiRatio * visible) {
     out.push({ rule: 'content.emoji', reason: 'it is a flood of emoji', measure: emoji });
   }
