@@ -10,6 +10,7 @@ import { judgeFileName } from '../inspectors/file-offer.ts';
 import type { InspectContext, InspectMessage } from '../inspectors/types.ts';
 import { deobfuscate, extractUrls, foldText } from '../inspectors/url-extract.ts';
 import { judgeUrl } from '../inspectors/url-judge.ts';
+import { lexiconHits } from './lexicon.ts';
 
 export type Features = Map<string, number>;
 
@@ -90,6 +91,15 @@ export function extractFeatures(msg: InspectMessage, ctx: InspectContext): Featu
   on('dlp:report-keys', Math.min(s.reportKeys, 5) / 5);
   if (s.credentialValue > 0) on('dlp:credential-value');
   if (s.credentialPairs > 0) on('dlp:credential-pair');
+  // Word families, alone and combined with the context that makes them suspicious.
+  const folded = foldText(msg.text);
+  const families = lexiconHits(folded);
+  for (const fam of families) {
+    on(`lex:${fam}`);
+    if (!ctx.senderIsContact) on(`lex-stranger:${fam}`);
+    if (ctx.fanout > 3) on(`lex-mass:${fam}`);
+  }
+  on('lex:count', Math.min(families.length, 4) / 4);
   const len = [...shape].length;
   if (len < 40) on('shape:short');
   if (/\p{Extended_Pictographic}/u.test(msg.text)) on('shape:emoji');
