@@ -73,6 +73,8 @@ export function extractFeatures(msg: InspectMessage, ctx: InspectContext): Featu
   const urls = extractUrls(msg.text).map(judgeUrl);
   if (urls.length > 0) on('url:any');
   for (const u of urls) {
+    if (u.internal) on('url:internal');
+    if (u.wellKnown) on('url:well-known');
     for (const finding of u.findings) {
       on(`url:${finding.flag}`);
       on(`url-strength:${finding.strength}`);

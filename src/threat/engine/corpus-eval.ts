@@ -48,6 +48,6 @@ export function confusionTable(outcomes: readonly Outcome[]): string {
     ]);
   }
   return rows
-    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(10))).join(''))
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(11))).join(''))
     .join('\n');
 }

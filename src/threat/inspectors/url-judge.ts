@@ -18,7 +18,15 @@ import {
 
 export type Strength = 'weak' | 'medium' | 'strong';
 export type UrlFinding = { flag: string; strength: Strength; detail: string };
-export type UrlJudgement = { url: string; host: string; findings: UrlFinding[] };
+export type UrlJudgement = {
+  url: string;
+  host: string;
+  findings: UrlFinding[];
+  /** A private address or an intranet-style name (".corp", ".internal", no dots). */
+  internal?: boolean;
+  /** A domain of a well-known brand. */
+  wellKnown?: boolean;
+};
 
 const STANDARD_PORTS = new Set([80, 443]);
 const INTERNAL_SUFFIXES = ['.corp', '.internal', '.lan', '.local', '.home', '.intranet'];
@@ -201,5 +209,16 @@ export function judgeUrl(u: FoundUrl): UrlJudgement {
     add('archive-path', internal ? 'weak' : 'medium', `the link downloads an archive (.${ext})`);
   }
   if (u.url.length > 2000) add('overlong', 'medium', 'the link is extremely long');
-  return { url: u.url, host, findings };
+  // A defanged link cannot be clicked: people quoting attacks write links this way, so its
+  // findings count for at most "medium" (still held when mass-sent or from a stranger).
+  const capped = u.defanged
+    ? findings.map((f) => (f.strength === 'strong' ? { ...f, strength: 'medium' as const } : f))
+    : findings;
+  return {
+    url: u.url,
+    host,
+    findings: capped,
+    internal,
+    wellKnown: ip === undefined && isWellKnown(host),
+  };
 }
