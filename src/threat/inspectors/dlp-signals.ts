@@ -40,6 +40,12 @@ const CREDENTIAL_VALUE = new RegExp(
   `(?:^|[^\\p{L}])${SECRET_WORD}\\s*[:=：]\\s*[^\\s,;|]{3,}`,
   'giu',
 );
+// "pw Pa55word!", "the admin pass is Welcome1": a secret word followed, without a colon, by
+// a token that looks like a password (letters mixed with digits or symbols).
+const CREDENTIAL_SPOKEN = new RegExp(
+  `(?:^|[^\\p{L}])${SECRET_WORD}\\s+(?:(?:is|là|es|ist|was)\\s+)?(?=[^\\s,;|]*\\p{L})(?=[^\\s,;|]*[\\d!@#$%^&*?])[^\\s,;|]{5,}`,
+  'giu',
+);
 const CREDENTIAL_PAIR =
   /(?:^|[\s,;(])([\p{L}][\p{L}\p{N}._+-]{1,40}(?:@[\w.-]+)?)\s?[:/]\s?([^\s,;|:/]*[\d!#$%^&*?][^\s,;|:/]*)(?=$|[\s,;|)])/gmu;
 const NOT_A_LOGIN =
@@ -47,7 +53,7 @@ const NOT_A_LOGIN =
 const IPV4 = /(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.]|\.\d)/g;
 const IP_PORT = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}\b/g;
 const PORT_LIST =
-  /(?:ports?|puertos?|cổng|端口|open|offen|abiertos?)["']?\s*[:=]?\s*\[?\d{2,5}(?:\s*[,/ ]\s*\d{2,5})*|\b\d{2,5}(?:\s*[,/]\s*\d{2,5}){1,}\s*(?:open|offen|mở|开放|開放)/iu;
+  /(?:ports?|puertos?|cổng|端口|open|offen|abiertos?)["']?\s*[:=]?\s*\[?\d{2,5}(?:\s*[,/ ]\s*\d{2,5})*|\b\d{2,5}(?:\s*[,/]\s*\d{2,5}){1,}\s*(?:open|offen|mở|开放|開放)|(?:listening|backdoor|server|shell)\s+(?:on\s+)?(?:port\s+)?\d{2,5}\b|\b(?:rdp|smb|vnc|ssh|telnet|winrm|mssql)\b\s*\(?\d{0,5}\)?\s*(?:is\s+)?(?:open|mở|开放|開放|abierto|offen)|\b\d{2,5}\s+(?:is\s+)?open\b|埠\s*:?\s*\d{2,5}/iu;
 const HOST_NAME = /\b[A-Z][A-Z0-9]{1,9}(?:-[A-Z0-9]{1,10}){1,3}\b/g;
 const REPORT_KEYS: Record<string, RegExp> = {
   ip: /\b(?:ip|lan|wan|ext|external|internal)\b|\bIP\b|地址/i,
@@ -109,7 +115,8 @@ export function dlpSignals(text: string): DlpSignals {
     privateKey: PRIVATE_KEY.test(text),
     apiToken: API_TOKENS.some((re) => re.test(text)),
     cardNumber: hasCardNumber(text),
-    credentialValue: [...text.matchAll(CREDENTIAL_VALUE)].length,
+    credentialValue:
+      [...text.matchAll(CREDENTIAL_VALUE)].length + [...text.matchAll(CREDENTIAL_SPOKEN)].length,
     credentialPairs,
     ipAddresses,
     publicIps,

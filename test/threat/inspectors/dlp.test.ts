@@ -55,3 +55,11 @@ test('signals are counted', () => {
   assert.equal(s.ipWithPort, 1);
   assert.equal(s.hostNames, 1);
 });
+
+test('passwords written out without a colon, and listening back doors, are recognised', () => {
+  assert.equal(dlpSignals('router admin pass is Tr0ub4dor&3').credentialValue, 1);
+  assert.equal(dlpSignals('the pw policy changed in 2024').credentialValue, 0);
+  assert.ok(dlpSignals('agent listening on 40404').portList);
+  assert.ok(dlpSignals('vnc open, no password').portList);
+  assert.equal(act('LAB-PC-02 at 198.51.100.61, shell on 4444, pw Qwerty!9'), 'hold');
+});
