@@ -65,6 +65,8 @@ export function extractFeatures(msg: InspectMessage, ctx: InspectContext): Featu
   on(ctx.senderIsContact ? 'ctx:contact' : 'ctx:stranger');
   on('ctx:fanout-log', Math.log1p(Math.max(0, ctx.fanout - 1)) / Math.log(100));
   on('ctx:mass-send', ctx.fanout > 3 ? 1 : 0);
+  // A colleague's broadcast and a stranger's mass send are different things.
+  if (ctx.fanout > 3) on(ctx.senderIsContact ? 'ctx:contact-broadcast' : 'ctx:stranger-mass');
   if (ctx.senderAgeDays !== undefined && ctx.senderAgeDays < 7) on('ctx:new-account');
   if (msg.fileName !== undefined) {
     on('file:any');

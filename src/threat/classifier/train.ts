@@ -17,7 +17,7 @@ export function featurize(items: readonly CorpusItem[]): Features[] {
   return items.map((it) => extractFeatures(it.msg, it.ctx));
 }
 
-/** Fits weights; each class (ham and every threat label) carries the same total weight. */
+/** Fits weights on the given items and their features. */
 export function trainModel(
   items: readonly CorpusItem[],
   feats: readonly Features[],
@@ -43,10 +43,16 @@ export function trainModel(
     }
     return { idx, val };
   });
+  // Ham carries half the total weight and the threat labels share the other half equally,
+  // so neither a rare threat label nor the ham/threat balance is drowned out.
   const perClass = new Map<string, number>();
   for (const it of items) perClass.set(it.label, (perClass.get(it.label) ?? 0) + 1);
-  const classes = perClass.size;
-  const sampleWeight = items.map((it) => items.length / (classes * perClass.get(it.label)!));
+  const threatClasses = [...perClass.keys()].filter((l) => l !== 'ham').length || 1;
+  const sampleWeight = items.map((it) =>
+    it.label === 'ham'
+      ? items.length / (2 * perClass.get('ham')!)
+      : items.length / (2 * threatClasses * perClass.get(it.label)!),
+  );
   const y = items.map((it) => (it.label === 'ham' ? 0 : 1));
   const w = new Float64Array(keep.length);
   let b = 0;
