@@ -12,12 +12,15 @@ export type CorpusItem = {
   label: CorpusLabel;
   msg: InspectMessage;
   ctx: InspectContext;
+  /** The corpus's short reason for the label; groups messages written from one template. */
+  note?: string;
 };
 
 type RawItem = {
   id?: unknown;
   text?: unknown;
   label?: unknown;
+  note?: unknown;
   context?: {
     sender_is_contact?: unknown;
     fanout?: unknown;
@@ -39,12 +42,14 @@ export function parseCorpus(jsonl: string): CorpusItem[] {
       fanout: typeof c.fanout === 'number' ? c.fanout : 1,
     };
     if (typeof c.sender_age_days === 'number') ctx.senderAgeDays = c.sender_age_days;
-    out.push({
+    const item: CorpusItem = {
       id: typeof raw.id === 'string' ? raw.id : `line-${i + 1}`,
       label: String(raw.label ?? 'ham') as CorpusLabel,
       msg,
       ctx,
-    });
+    };
+    if (typeof raw.note === 'string') item.note = raw.note;
+    out.push(item);
   }
   return out;
 }
