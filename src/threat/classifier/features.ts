@@ -55,7 +55,11 @@ function addNgrams(out: Features, shape: string): void {
   for (const [k, v] of grams) out.set(k, v / norm);
 }
 
-export function extractFeatures(msg: InspectMessage, ctx: InspectContext): Features {
+/** Only the start of a long body is scored: enough to judge it, and bounded in cost. */
+export const MAX_FEATURE_CHARS = 2000;
+
+export function extractFeatures(full: InspectMessage, ctx: InspectContext): Features {
+  const msg: InspectMessage = { ...full, text: full.text.slice(0, MAX_FEATURE_CHARS) };
   const f: Features = new Map();
   const shape = textShape(msg.text);
   addNgrams(f, shape);

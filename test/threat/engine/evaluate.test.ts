@@ -61,3 +61,11 @@ test('a rule that is off is not run; others still act', () => {
   assert.ok(!verdicts.some((v) => v.rule === 'url' || v.rule === 'classifier'));
   assert.ok(verdicts.some((v) => v.rule.startsWith('file-offer')));
 });
+
+test('pathological bodies are judged in bounded time', () => {
+  for (const text of ['a.'.repeat(30000), 'x-'.repeat(30000), `${'ab:cd1 '.repeat(10000)}`]) {
+    const started = performance.now();
+    evaluateMessage({ text }, stranger);
+    assert.ok(performance.now() - started < 1000, `${text.slice(0, 10)}… took too long`);
+  }
+});
