@@ -42,6 +42,12 @@ export function defang(text: string): string {
 export function deobfuscate(text: string): string {
   return (
     defang(text)
+      // "h t t p : / /": a scheme spelled out letter by letter.
+      .replace(/\bh\s+t\s+t\s+p(\s*s)?\s*:\s*\/\s*\/\s*/gi, (_m, s?: string) =>
+        s ? 'https://' : 'http://',
+      )
+      // Ideographic full stops used as dots in a host name.
+      .replace(/([\p{L}\p{N}])\s*[。｡]\s*(?=[a-z0-9])/giu, '$1.')
       // "www dot host dot com" and "host . com": spaced dots between name parts.
       .replace(/([\p{L}\p{N}-])\s+(?:dot|DOT|Dot|chấm|点)\s+(?=[\p{L}\p{N}])/gu, '$1.')
       .replace(/([\p{L}\p{N}-]) \. (?=[\p{L}\p{N}])/gu, '$1.')

@@ -27,11 +27,18 @@ test('undoes " dot ", spaced dots, zero-width and fullwidth tricks, marking them
     ['看看 pics . fun . test / a', 'http://pics.fun.test/a'],
     ['http://198.51.100.4:90\u200c90/', 'http://198.51.100.4:9090/'],
     ['ｐｉｃｓ．ｅｘａｍｐｌｅ．ｃｏｍ／ｘ', 'http://pics.example.com/x'],
+    ['看这个 pics。fun-zone。test/a', 'http://pics.fun-zone.test/a'],
   ] as const) {
     const [u] = extractUrls(text);
     assert.equal(u?.url, want, text);
     assert.equal(u?.obfuscated, true, text);
   }
+});
+
+test('a scheme spelled out letter by letter is read', () => {
+  assert.deepEqual(urls('omg h t t p s : / / files.lan-party.xyz/x'), [
+    'https://files.lan-party.xyz/x',
+  ]);
 });
 
 test('reads ports, user info and non-web schemes', () => {
