@@ -18,10 +18,38 @@ function threatOf(top: readonly { feature: string }[]): ThreatId {
   return 'T1';
 }
 
-function describe(feature: string): string {
-  const [kind, rest = ''] = feature.split(/:(.*)/s);
-  if (kind === 'c' || kind === 'w') return `"${rest.trim()}"`;
-  return rest.length > 0 ? `${kind} ${rest}` : feature;
+const PLAIN: Record<string, string> = {
+  secretAsk: 'asks for a password or code',
+  account: 'talks about your account',
+  threatToAccount: 'threatens your account',
+  verifyAction: 'asks you to verify or sign in',
+  urgency: 'pushes you to hurry',
+  authority: 'claims to be IT, a bank or a boss',
+  prize: 'promises a prize or something free',
+  money: 'promises money',
+  sales: 'advertises',
+  dating: 'dating bait',
+  job: 'job offer bait',
+  lure: 'a "look at this" lure',
+  stranger: 'the sender is not in your contacts',
+  'mass-send': 'sent to many people at once',
+  'stranger-mass': 'a stranger sending to many people',
+  'contact-broadcast': 'sent to many people at once',
+  'fanout-log': 'sent to many people at once',
+};
+
+/** A feature name in words a user can read. */
+export function describeFeature(feature: string): string {
+  const [kind = '', rest = ''] = feature.split(/:(.*)/s);
+  if (kind === 'c' || kind === 'w') return 'its wording';
+  if (kind.startsWith('lex') || kind === 'ctx') return PLAIN[rest] ?? rest;
+  if (kind === 'url' && /^(any|from-stranger|mass-send|internal|well-known)$/.test(rest)) {
+    return 'it contains a link';
+  }
+  if (kind.startsWith('url')) return 'a suspicious link';
+  if (kind === 'file') return 'the file offered';
+  if (kind === 'dlp') return 'addresses, ports or secrets in the text';
+  return feature;
 }
 
 export function classifierInspector(model: ClassifierModel, policy: ThreatPolicy): Inspector {
@@ -34,10 +62,7 @@ export function classifierInspector(model: ClassifierModel, policy: ThreatPolicy
       const { score, top } = scoreFeatures(model, extractFeatures(msg, ctx));
       if (score < label) return undefined;
       const action = score >= hold ? 'hold' : 'label';
-      const why = top
-        .slice(0, 3)
-        .map((c) => describe(c.feature))
-        .join(', ');
+      const why = [...new Set(top.map((c) => describeFeature(c.feature)))].slice(0, 3).join(', ');
       const v = verdict(
         action,
         threatOf(top),

@@ -91,3 +91,13 @@ test('thresholds follow the ham score quantiles; folds are stable', () => {
   assert.ok(t.label >= 0.94 && t.label <= t.hold);
   assert.equal(foldOf('dev-0001', 5), foldOf('dev-0001', 5));
 });
+
+test('the classifier explains itself in plain words', () => {
+  const v = classifierInspector(shippedModel(), DEFAULT_POLICY).inspect(
+    { text: 'Congratulations, you won a free iPhone! Claim it now at win-phone.test' },
+    { senderIsContact: false, fanout: 120 },
+  );
+  assert.ok(v);
+  assert.doesNotMatch(v.reason, /\b(?:c|w|lex|ctx):/);
+  assert.match(v.reason, /score \d\.\d\d/);
+});
