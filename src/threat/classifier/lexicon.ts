@@ -5,9 +5,9 @@
 
 export const LEXICON: Record<string, RegExp> = {
   secretAsk:
-    /password|passcode|\bpw\b|\bpin\b|\botp\b|one[- ]time|verification code|security code|2fa|mfa|\bcodes?\b|credentials?|login details|mật khẩu|mã (?:xác (?:minh|nhận|thực)|otp|pin)|密码|密碼|验证码|驗證碼|口令|contraseña|código|passwort|kennwort|bestätigungscode/iu,
+    /password|passcode|\bpw\b|\bpin\b|\botp\b|one[- ]time|(?:verification|security|login|access|sms|text|one-time|\d-digit|digit|otp|2fa|mfa) codes?|codes? (?:you|that|we|i) |2fa|mfa|credentials?|login details|mật khẩu|mã (?:xác (?:minh|nhận|thực)|otp|pin)|密码|密碼|验证码|驗證碼|口令|contraseña|código|passwort|kennwort|bestätigungscode/iu,
   account:
-    /account|mailbox|profile|wallet|card|bank|payroll|salary|tài khoản|thẻ|ngân hàng|lương|账户|帳戶|账号|帳號|银行|銀行|工资|薪资|cuenta|tarjeta|konto|karte/iu,
+    /\baccounts?\b|mailbox|profile|wallet|\bcards?\b|\bbank|payroll|salary|tài khoản|thẻ|ngân hàng|lương|账户|帳戶|账号|帳號|银行|銀行|工资|薪资|cuenta|tarjeta|konto|karte/iu,
   threatToAccount:
     /suspend|locked|lock(?:ed)? out|disabled|deactivat|expire|terminated|blocked|unusual (?:activity|sign)|quota|bị (?:khóa|khoá|tạm|đình chỉ)|hết hạn|停用|冻结|凍結|锁定|鎖定|过期|過期|異常|异常|suspendid|bloquead|gesperrt|deaktiviert/iu,
   verifyAction:
@@ -15,7 +15,7 @@ export const LEXICON: Record<string, RegExp> = {
   urgency:
     /urgent|immediately|right now|asap|within \d+ ?h|today only|last chance|hurry|quick(?:ly)?|before it'?s too late|ngay|gấp|khẩn|立即|马上|馬上|尽快|儘快|紧急|緊急|urgente|inmediato|sofort|dringend/iu,
   authority:
-    /\b(?:it|hr)\b|helpdesk|help desk|support team|administrator|\badmin\b|security team|service desk|ceo|director|bank|ngân hàng|nhân sự|quản trị|phòng it|客服|管理员|管理員|人事|银行|銀行|soporte|administrador|verwaltung/iu,
+    /helpdesk|help desk|support team|administrator|\badmin\b|security team|service desk|ceo|director|bank|ngân hàng|nhân sự|quản trị|phòng it|客服|管理员|管理員|人事|银行|銀行|soporte|administrador|verwaltung/iu,
   prize:
     /\bwin\b|won|winner|prize|reward|gift ?card|bonus|jackpot|lucky|free|giveaway|claim|trúng|giải thưởng|quà|miễn phí|中奖|中獎|奖品|獎品|免费|免費|红包|紅包|ganad|premio|gratis|gewonnen|gewinn/iu,
   money:
@@ -30,8 +30,11 @@ export const LEXICON: Record<string, RegExp> = {
     /will never ask|never share|don'?t (?:click|open|share)|report it|is (?:a )?phishing|không bao giờ|đừng (?:bấm|click|mở)|不会|不會|千万别|千萬別|别点|別點|nunca|niemals/iu,
 };
 
+// "IT" and "HR" only as capitals: in lower case "it" is just a pronoun.
+const AUTHORITY_ACRONYM = /\b(?:IT|HR)\b/;
+
 export function lexiconHits(text: string): string[] {
   return Object.entries(LEXICON)
-    .filter(([, re]) => re.test(text))
+    .filter(([name, re]) => re.test(text) || (name === 'authority' && AUTHORITY_ACRONYM.test(text)))
     .map(([name]) => name);
 }
