@@ -15,6 +15,9 @@ export interface HookMap {
 
 type Entry<K extends keyof HookMap> = { fn: HookMap[K]; priority: number };
 
+/** Loads per-account state before a session of that account goes live (async, awaited). */
+export type SessionPreparer = (account: string) => Promise<void>;
+
 /**
  * Handlers run in priority order (higher first). Handlers must not throw; an error in one
  * is logged by the caller's try/catch and does not stop the others.
@@ -27,6 +30,17 @@ export class Hooks {
     this.handlers[name] = list as (typeof this.handlers)[K];
     list.push({ fn, priority });
     list.sort((a, b) => b.priority - a.priority);
+  }
+
+  private readonly preparers: SessionPreparer[] = [];
+
+  /** Runs before a bound session becomes reachable; binding waits for every preparer. */
+  onPrepare(fn: SessionPreparer): void {
+    this.preparers.push(fn);
+  }
+
+  async prepare(account: string): Promise<void> {
+    await Promise.all(this.preparers.map((fn) => fn(account)));
   }
 
   emit<K extends keyof HookMap>(name: K, ...args: Parameters<HookMap[K]>): void {

@@ -50,6 +50,9 @@ export class C2sStream {
   private drainTimer: NodeJS.Timeout | undefined;
   /** Stanzas parsed while a rate bucket is in debt, in order (see drain()). */
   private readonly held: XmlElement[] = [];
+  /** A bind is being completed (modules preparing); elements wait in duringBind. */
+  private binding = false;
+  private readonly duringBind: XmlElement[] = [];
   /** Our header for the current stream went out (a stream error must follow one, §4.9.1). */
   private headerSent = false;
   private lastThrottleEvent = 0;
@@ -218,6 +221,11 @@ export class C2sStream {
   }
 
   private onElement(el: XmlElement): void {
+    if (this.binding) {
+      // Whatever a pipelining client sends after its bind request waits for the bind to finish.
+      this.duringBind.push(el);
+      return;
+    }
     switch (this.phase) {
       case 'tls':
         return this.onPreTls(el);
@@ -284,6 +292,25 @@ export class C2sStream {
       this.transport.write(errorReply(el, result).toString());
       return;
     }
+    this.binding = true;
+    // Modules load what they must know before the first stanza can reach the session
+    // (the blocklist, the roster), so nothing slips past them in the first milliseconds.
+    this.ctx.hooks
+      .prepare(result.bare)
+      .then(() => this.completeBind(el, result))
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err }, 'binding a session failed');
+        this.close('internal-server-error');
+      })
+      .finally(() => {
+        this.binding = false;
+        const queued = this.duringBind.splice(0);
+        for (const q of queued) if (this.phase !== 'closed') this.onElement(q);
+      });
+  }
+
+  private completeBind(el: XmlElement, result: Jid): void {
+    if (this.phase === 'closed') return;
     const session = new Session(result, this.remoteAddress, {
       send: (stanza) => this.send(stanza),
       close: (condition, text) => this.close(condition, text),

@@ -140,8 +140,15 @@ export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster
     };
   }
 
+  // Loaded before the session is reachable, so the filters never miss the first stanzas.
+  ctx.hooks.onPrepare(async (account) => {
+    await lists.load(account);
+  });
   ctx.hooks.on('session-bound', (session) => {
-    lists.load(session.bare).catch((err: unknown) => ctx.log.error({ err }, 'blocklist load'));
+    // A concurrent session-closed of another resource may have forgotten the list: reload.
+    if (!lists.cached(session.bare)) {
+      lists.load(session.bare).catch((err: unknown) => ctx.log.error({ err }, 'blocklist load'));
+    }
   });
   ctx.hooks.on('session-closed', (session) => {
     interested.delete(session);
