@@ -3,7 +3,7 @@ import type { Session } from '../../session/session.ts';
 import { StanzaError } from '../../stanza/errors.ts';
 import { NS } from '../../stanza/namespaces.ts';
 import { type XmlElement, x } from '../../xml/element.ts';
-import { XmlStreamParser } from '../../xml/stream-parser.ts';
+import { parseStoredElement } from '../../xml/parse-element.ts';
 
 /**
  * XEP-0160 offline messages: stored when the account has no available resource, delivered
@@ -44,8 +44,9 @@ async function deliver(ctx: ServerContext, session: Session): Promise<void> {
     const batch = await ctx.storage.offline.list(session.bare, 100);
     if (batch.length === 0) return;
     for (const m of batch) {
-      const el = parseStored(m.stanza);
-      if (el) session.send(el.withAttrs({ to: session.jid.full }));
+      const el = parseStoredElement(m.stanza);
+      // The stream namespace is implicit on delivery, as for any routed stanza.
+      if (el) session.send(el.withAttrs({ to: session.jid.full, xmlns: undefined }));
     }
     // Removed once written to the session's socket.
     await ctx.storage.offline.remove(
@@ -66,28 +67,4 @@ function worthStoring(msg: XmlElement): boolean {
         c.name === 'subject' ||
         (c.xmlns !== NS.chatStates && c.name !== 'thread'),
     );
-}
-
-function parseStored(raw: string): XmlElement | undefined {
-  let out: XmlElement | undefined;
-  const parser = new XmlStreamParser(
-    {
-      maxStanzaBytes: Number.MAX_SAFE_INTEGER,
-      maxDepth: 1000,
-      maxAttributes: 10_000,
-      maxTextBytes: Number.MAX_SAFE_INTEGER,
-    },
-    {
-      onStreamStart: () => {},
-      onStanza: (el) => {
-        out = el;
-      },
-      onStreamEnd: () => {},
-    },
-  );
-  parser.writeText(
-    `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>${raw}`,
-  );
-  if (out) delete out.attrs.xmlns;
-  return out;
 }
