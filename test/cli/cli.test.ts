@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type CliRun, cleanEnv, rampart } from './spawn-cli.ts';
+import { type CliRun, cleanEnv, rampart } from '../helpers/cli.ts';
 
 // The real `rampart` command, as outside scripts drive it: exit codes, stdout, and exactly
 // one `rampart: <reason>` line on stderr when something fails.

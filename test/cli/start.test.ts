@@ -5,9 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { bin, cleanEnv, rampart } from '../helpers/cli.ts';
 import { type RampartProcess, startRampart, withServerLog } from '../helpers/server.ts';
 import { connectXmppJs, type XmlElement, xml } from '../helpers/xmpp-client.ts';
-import { bin, cleanEnv, rampart } from './spawn-cli.ts';
 
 const NS_ROSTER = 'jabber:iq:roster';
 

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CliRun, rampart } from './cli.ts';
 
 /**
  * Starts the real `rampart` command (bin/rampart.mjs) on free ports and a throw-away data
@@ -22,11 +23,7 @@ export interface Ports {
   https: number;
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CliRun;
 
 export interface RampartProcess {
   ports: Ports;
@@ -150,29 +147,9 @@ export async function startRampart(opts: StartOptions = {}): Promise<RampartProc
   };
 }
 
-/** Runs the CLI once, feeding `stdin` (written as-is, then closed). */
+/** Runs the CLI once, feeding `stdin` (written as-is, then closed), from the repo root. */
 export function runCli(args: readonly string[], stdin?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
+  return rampart(args, stdin === undefined ? { cwd: repoRoot } : { cwd: repoRoot, stdin });
 }
 
 /** Holds three listeners on port 0 at once so the kernel hands out three distinct ports. */
