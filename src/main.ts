@@ -11,6 +11,7 @@ import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { discoModule } from './modules/disco/index.ts';
 import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
+import { pepModule } from './modules/pep/index.ts';
 import { pingModule } from './modules/ping/index.ts';
 import { presenceModule } from './modules/presence/index.ts';
 import { privateStorageModule } from './modules/private/index.ts';
@@ -107,7 +108,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   privateStorageModule(ctx);
   vcardModule(ctx);
   blockingModule(ctx, presence.broadcaster);
-  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING]);
+  const pep = pepModule(ctx);
+  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING], [
+    pep.disco,
+  ]);
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {

@@ -194,6 +194,26 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+
+    pep: z
+      .object({
+        max_nodes: positive
+          .max(10_000)
+          .default(200)
+          .describe('Most PEP nodes (XEP-0163) one account may have.'),
+        max_items: positive
+          .max(100_000)
+          .default(1000)
+          .describe(
+            'Most items one PEP node keeps; also what `pubsub#max_items = max` means (XEP-0402 bookmarks).',
+          ),
+        max_item_bytes: positive
+          .max(16 * 1024 * 1024)
+          .default(128 * 1024)
+          .describe('Largest PEP item payload (serialized), e.g. a XEP-0084 avatar.'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -46,7 +46,7 @@ export interface AccountStore {
   /** Returns false when there is no such account. */
   setCredentials(jid: string, credentials: ScramCredential[]): Promise<boolean>;
   setQuarantine(jid: string, reason: string | undefined): Promise<boolean>;
-  /** Removes the account and everything it owns (roster, offline messages, kv). */
+  /** Removes the account and everything it owns (roster, offline messages, kv, PEP nodes). */
   remove(jid: string): Promise<boolean>;
   list(domain?: string): Promise<string[]>;
 }
@@ -139,6 +139,56 @@ export interface KeyValueStore {
   delete(owner: string, key: string): Promise<void>;
 }
 
+/** Who may read a PEP node's items and receive its notifications (XEP-0060 §4.5). */
+export type PubsubAccessModel = 'presence' | 'open' | 'whitelist';
+
+/** When a subscriber gets the last item on its own (XEP-0060 pubsub#send_last_published_item). */
+export type PubsubSendLast = 'never' | 'on_sub' | 'on_sub_and_presence';
+
+/** The configuration of one PEP node: the XEP-0060 options Rampart supports. */
+export interface PubsubNodeConfig {
+  accessModel: PubsubAccessModel;
+  /** Most items kept; publishing beyond it drops the oldest. */
+  maxItems: number;
+  persistItems: boolean;
+  sendLastPublishedItem: PubsubSendLast;
+  notifyRetract: boolean;
+  title?: string;
+}
+
+export interface PubsubItem {
+  id: string;
+  /** The serialized payload element. */
+  payload: string;
+  /** Full JID of the publishing resource. */
+  publisher: string;
+  /** ms since epoch of the latest publish with this id */
+  publishedAt: number;
+}
+
+/**
+ * Personal eventing nodes (XEP-0163) of each account: node configurations and their items.
+ * Items are ordered by publication; publishing an existing id replaces it as the newest.
+ */
+export interface PubsubStore {
+  nodes(owner: string): Promise<{ node: string; config: PubsubNodeConfig }[]>;
+  getNode(owner: string, node: string): Promise<PubsubNodeConfig | undefined>;
+  /** Creates the node or replaces its configuration; trims items beyond the new maxItems. */
+  putNode(owner: string, node: string, config: PubsubNodeConfig): Promise<void>;
+  /** Removes the node and its items; false when there was no such node. */
+  deleteNode(owner: string, node: string): Promise<boolean>;
+  /** Stores the item as the node's newest and drops the oldest beyond the node's maxItems. */
+  publish(owner: string, node: string, item: PubsubItem): Promise<void>;
+  /** Newest first; `ids` selects items, `max` caps the count. */
+  items(
+    owner: string,
+    node: string,
+    query?: { ids?: readonly string[]; max?: number },
+  ): Promise<PubsubItem[]>;
+  /** False when there was no such item. */
+  retract(owner: string, node: string, id: string): Promise<boolean>;
+}
+
 export interface Storage {
   readonly kind: string;
   accounts: AccountStore;
@@ -146,6 +196,7 @@ export interface Storage {
   offline: OfflineStore;
   events: SecurityEventStore;
   kv: KeyValueStore;
+  pubsub: PubsubStore;
   /** Flushes and closes; called on graceful shutdown. */
   close(): Promise<void>;
 }

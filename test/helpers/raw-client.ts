@@ -635,3 +635,30 @@ export const is = {
     (jid === undefined || el.getChild('query', ns.roster)?.getChild('item')?.attrs.jid === jid),
   any: () => true,
 };
+
+/** Logs users of one test server in over direct TLS and ends all their connections at once. */
+export class ClientPool {
+  private readonly clients: RawClient[] = [];
+
+  constructor(
+    private readonly port: () => number,
+    private readonly password: string,
+  ) {}
+
+  async login(username: string, resource?: string, extra: Partial<LoginOptions> = {}) {
+    const c = await RawClient.login({
+      port: this.port(),
+      directTls: true,
+      username,
+      password: this.password,
+      ...(resource === undefined ? {} : { resource }),
+      ...extra,
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  destroyAll(): void {
+    for (const c of this.clients.splice(0)) c.destroy();
+  }
+}

@@ -37,6 +37,8 @@ export interface RampartProcess {
   cli(args: readonly string[], stdin?: string): Promise<CliResult>;
   /** `rampart user add LOCALPART@DOMAIN --password-stdin`; throws unless exit code 0. */
   addUser(localpart: string, password: string): Promise<void>;
+  /** `rampart user import -` of LOCALPART@DOMAIN accounts sharing one password. */
+  importUsers(localparts: readonly string[], password: string): Promise<void>;
   /** `rampart roster add A@DOMAIN B@DOMAIN` (mutual `both`); throws unless exit code 0. */
   addContacts(a: string, b: string): Promise<void>;
   /** SIGTERM, waits for exit, asserts exit code 0, removes the data directory. */
@@ -125,6 +127,11 @@ export async function startRampart(opts: StartOptions = {}): Promise<RampartProc
     async addUser(localpart, password) {
       const r = await cli(['user', 'add', `${localpart}@${domain}`, '--password-stdin'], password);
       assert.equal(r.code, 0, `user add ${localpart} failed: ${r.stderr}${r.stdout}`);
+    },
+    async importUsers(localparts, password) {
+      const csv = localparts.map((u) => `${u}@${domain},${password}`).join('\n');
+      const r = await cli(['user', 'import', '-'], csv);
+      assert.equal(r.code, 0, `user import failed: ${r.stderr}${r.stdout}`);
     },
     async addContacts(a, b) {
       const r = await cli(['roster', 'add', `${a}@${domain}`, `${b}@${domain}`]);

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   AccountExistsError,
   type NewAccount,
+  type PubsubItem,
+  type PubsubNodeConfig,
   type RosterItem,
   type ScramCredential,
   type Storage,
@@ -400,6 +402,92 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
         assert.equal(await s.kv.get(owner, 'k'), 'alice');
         assert.equal(await s.kv.get('bob@example.com', 'k'), 'bob');
         assert.equal(await s.kv.get(owner, 'empty'), '');
+      });
+    });
+
+    describe('pubsub (PEP)', () => {
+      const owner = 'alice@example.com';
+      const config = (extra: Partial<PubsubNodeConfig> = {}): PubsubNodeConfig => ({
+        accessModel: 'presence',
+        maxItems: 3,
+        persistItems: true,
+        sendLastPublishedItem: 'on_sub_and_presence',
+        notifyRetract: false,
+        ...extra,
+      });
+      const pub = (id: string, at = 1): PubsubItem => ({
+        id,
+        payload: `<p n="${id}"/>`,
+        publisher: `${owner}/phone`,
+        publishedAt: at,
+      });
+      const ids = (items: PubsubItem[]) => items.map((i) => i.id);
+
+      it('creates, lists, reconfigures and deletes nodes per owner', async () => {
+        assert.equal(await s.pubsub.getNode(owner, 'urn:x'), undefined);
+        await s.pubsub.putNode(owner, 'urn:x', config());
+        await s.pubsub.putNode(owner, 'urn:a', config({ accessModel: 'open', title: 'A' }));
+        await s.pubsub.putNode('bob@example.com', 'urn:b', config());
+        assert.deepEqual(
+          await s.pubsub.getNode(owner, 'urn:a'),
+          config({ accessModel: 'open', title: 'A' }),
+        );
+        assert.deepEqual(
+          (await s.pubsub.nodes(owner)).map((n) => n.node),
+          ['urn:a', 'urn:x'],
+        );
+        await s.pubsub.putNode(owner, 'urn:x', config({ accessModel: 'whitelist' }));
+        assert.equal((await s.pubsub.getNode(owner, 'urn:x'))?.accessModel, 'whitelist');
+        assert.equal(await s.pubsub.deleteNode(owner, 'urn:x'), true);
+        assert.equal(await s.pubsub.deleteNode(owner, 'urn:x'), false);
+        assert.deepEqual(
+          (await s.pubsub.nodes(owner)).map((n) => n.node),
+          ['urn:a'],
+        );
+      });
+
+      it('keeps items newest first, republishing moves an id to the front', async () => {
+        await s.pubsub.putNode(owner, 'n', config({ maxItems: 10 }));
+        for (const id of ['a', 'b', 'c']) await s.pubsub.publish(owner, 'n', pub(id));
+        await s.pubsub.publish(owner, 'n', { ...pub('a', 5), payload: '<p n="a2"/>' });
+        const items = await s.pubsub.items(owner, 'n');
+        assert.deepEqual(ids(items), ['a', 'c', 'b']);
+        assert.deepEqual(items[0], { ...pub('a', 5), payload: '<p n="a2"/>' });
+        assert.deepEqual(ids(await s.pubsub.items(owner, 'n', { max: 2 })), ['a', 'c']);
+        assert.deepEqual(ids(await s.pubsub.items(owner, 'n', { ids: ['b', 'zz', 'a'] })), [
+          'a',
+          'b',
+        ]);
+        assert.deepEqual(await s.pubsub.items(owner, 'other'), []);
+      });
+
+      it('drops the oldest items beyond maxItems, also when maxItems shrinks', async () => {
+        await s.pubsub.putNode(owner, 'n', config({ maxItems: 3 }));
+        for (const id of ['1', '2', '3', '4', '5']) await s.pubsub.publish(owner, 'n', pub(id));
+        assert.deepEqual(ids(await s.pubsub.items(owner, 'n')), ['5', '4', '3']);
+        await s.pubsub.putNode(owner, 'n', config({ maxItems: 1 }));
+        assert.deepEqual(ids(await s.pubsub.items(owner, 'n')), ['5']);
+      });
+
+      it('retracts items, and deleting a node (or the account) removes its items', async () => {
+        await s.accounts.create(account(owner));
+        await s.pubsub.putNode(owner, 'n', config());
+        await s.pubsub.publish(owner, 'n', pub('x'));
+        await s.pubsub.publish(owner, 'n', pub('y'));
+        assert.equal(await s.pubsub.retract(owner, 'n', 'x'), true);
+        assert.equal(await s.pubsub.retract(owner, 'n', 'x'), false);
+        assert.deepEqual(ids(await s.pubsub.items(owner, 'n')), ['y']);
+        await s.pubsub.deleteNode(owner, 'n');
+        await s.pubsub.putNode(owner, 'n', config());
+        assert.deepEqual(await s.pubsub.items(owner, 'n'), []);
+        await s.pubsub.publish(owner, 'n', pub('z'));
+        await s.accounts.remove(owner);
+        assert.equal(await s.pubsub.getNode(owner, 'n'), undefined);
+        assert.deepEqual(await s.pubsub.items(owner, 'n'), []);
+      });
+
+      it('refuses to publish to a node that does not exist', async () => {
+        await assert.rejects(s.pubsub.publish(owner, 'missing', pub('a')));
       });
     });
   });

@@ -6,6 +6,7 @@ import { SqliteSecurityEventStore } from './events.ts';
 import { SqliteKeyValueStore } from './kv.ts';
 import { migrate } from './migrations.ts';
 import { SqliteOfflineStore } from './offline.ts';
+import { SqlitePubsubStore } from './pubsub.ts';
 import { SqliteRosterStore } from './roster.ts';
 
 export { SchemaTooNewError } from './migrations.ts';
@@ -25,6 +26,7 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       offline: new SqliteOfflineStore(db),
       events: new SqliteSecurityEventStore(db),
       kv: new SqliteKeyValueStore(db),
+      pubsub: new SqlitePubsubStore(db),
       async close() {
         if (!db.open) return;
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.

@@ -69,6 +69,32 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'pep nodes and items',
+    sql: `
+      CREATE TABLE pubsub_nodes (
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (owner, node)
+      ) WITHOUT ROWID;
+
+      -- seq orders items by publication; republishing an id gives it a new seq.
+      CREATE TABLE pubsub_items (
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        publisher TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, node, item_id),
+        FOREIGN KEY (owner, node) REFERENCES pubsub_nodes (owner, node) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX pubsub_items_seq ON pubsub_items (owner, node, seq);
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {
