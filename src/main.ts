@@ -27,6 +27,7 @@ import { SessionRegistry } from './session/registry.ts';
 import { Jid } from './stanza/jid.ts';
 import { NS } from './stanza/namespaces.ts';
 import { openStorage } from './storage/open.ts';
+import { floodModule } from './threat/flood/index.ts';
 import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
 import { loadTlsMaterial } from './transport/tls-material.ts';
@@ -109,6 +110,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   vcardModule(ctx);
   blockingModule(ctx, presence.broadcaster);
   const pep = pepModule(ctx);
+  const flood = floodModule(ctx);
   discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING], [
     pep.disco,
   ]);
@@ -164,6 +166,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 3000))]);
         await https.close();
         await control.close();
+        // Held messages go to offline storage before the database closes.
+        await flood.close();
         // Let the last presence and offline writes finish before the database closes.
         await new Promise((r) => setTimeout(r, 50));
         await storage.close();

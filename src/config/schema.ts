@@ -183,6 +183,60 @@ export const configSchema = z
       .strict()
       .prefault({}),
 
+    flood: z
+      .object({
+        mode: z
+          .enum(['off', 'monitor', 'enforce'])
+          .default('enforce')
+          .describe(
+            "Flood shield (T5): `enforce` holds the excess and delivers it at the budget's pace, `monitor` only records what it would hold.",
+          ),
+        recipient_messages_per_s: positive
+          .max(100_000)
+          .default(30)
+          .describe('Messages per second one account may receive from other accounts, together.'),
+        recipient_burst: positive
+          .max(1_000_000)
+          .default(120)
+          .describe('Messages an account may receive at once before its budget applies.'),
+        sender_messages_per_s: positive
+          .max(100_000)
+          .default(20)
+          .describe(
+            'Messages per second an account may send (to anyone) before the excess is held, unless its usual rate times `sender_normal_factor` is higher.',
+          ),
+        sender_burst: positive
+          .max(1_000_000)
+          .default(100)
+          .describe('Messages an account may send at once before its sending budget applies.'),
+        sender_normal_factor: z
+          .number()
+          .min(1)
+          .max(1000)
+          .default(10)
+          .describe(
+            "How far above an account's usual sending rate (learned over the last minutes) it may go before the excess is held.",
+          ),
+        max_held_per_recipient: positive
+          .max(1_000_000)
+          .default(2000)
+          .describe(
+            'Held messages kept in memory per recipient; more go to offline storage (bounded by `limits.max_offline_messages`), beyond that they are refused.',
+          ),
+        max_held_total: positive
+          .max(10_000_000)
+          .default(100_000)
+          .describe('Held messages kept in memory for all recipients together.'),
+        notice_interval_s: positive
+          .max(86_400)
+          .default(60)
+          .describe(
+            'Shortest time between two flood events or notices about the same account: a longer flood is one episode.',
+          ),
+      })
+      .strict()
+      .prefault({}),
+
     vcard: z
       .object({
         public: z

@@ -39,6 +39,12 @@ export interface PresenceHandler {
   fromClient(stanza: XmlElement, session: Session): void | Promise<void>;
 }
 
+/**
+ * May hold back a message on its way to local account `to` (the flood shield plugs in here);
+ * returns true when it took the message, which it delivers later with `deliverAdmitted`.
+ */
+export type DeliveryGate = (msg: XmlElement, to: Jid) => boolean;
+
 /** Stores a message for an account with no available resource (XEP-0160). */
 export type OfflineHandler = (stanza: XmlElement, to: Jid) => Promise<void>;
 
@@ -56,6 +62,7 @@ export class Router {
   readonly inboundFilters: InboundFilter[] = [];
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
+  deliveryGate: DeliveryGate | undefined;
   presenceAuthority: PresenceAuthority = () => false;
 
   constructor(private readonly ctx: ServerContext) {}
@@ -193,6 +200,12 @@ export class Router {
   /** RFC 6121 §8.5: delivery of a message to a local account. */
   deliverMessage(msg: XmlElement, to: Jid, _from?: Session): void | Promise<void> {
     if (!this.passInbound(msg, to.bare)) return;
+    if (this.deliveryGate?.(msg, to)) return;
+    return this.deliverAdmitted(msg, to);
+  }
+
+  /** Delivery once the inbound filters and the delivery gate have let the message through. */
+  deliverAdmitted(msg: XmlElement, to: Jid): void | Promise<void> {
     const type = msg.attrs.type ?? 'normal';
     if (!to.isBare) {
       const target = this.ctx.sessions.get(to);

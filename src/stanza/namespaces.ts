@@ -21,4 +21,5 @@ export const NS = {
   offline: 'msgoffline',
   chatStates: 'http://jabber.org/protocol/chatstates',
   verdict: 'urn:rampart:verdict:0',
+  notice: 'urn:rampart:notice:0',
 } as const;

@@ -11,6 +11,8 @@ import {
 } from '../stanza/errors.ts';
 import { Jid } from '../stanza/jid.ts';
 import { NS } from '../stanza/namespaces.ts';
+import { throttleNotice } from '../threat/flood/flood-notices.ts';
+import { serverNotice } from '../threat/server-notice.ts';
 import type { Transport } from '../transport/transport.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 import { escapeAttr, type XmlElement, x } from '../xml/element.ts';
@@ -138,6 +140,13 @@ export class C2sStream {
         verdict: 'delay',
         evidence: { waitMs },
       });
+      // The person is told too, once per episode (the same spacing as the event).
+      this.session?.send(
+        serverNotice(this.ctx.domain, this.session.jid.full, throttleNotice(), {
+          threat: 'T5',
+          rule,
+        }),
+      );
     }
   }
 

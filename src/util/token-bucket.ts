@@ -7,7 +7,7 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly rate: number,
+    private rate: number,
     private readonly burst: number,
     private readonly now: () => number = Date.now,
   ) {
@@ -20,6 +20,36 @@ export class TokenBucket {
     this.refill();
     this.tokens -= n;
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+
+  /** Takes `n` tokens only when they are there (never goes into debt). */
+  tryTake(n = 1): boolean {
+    if (!this.has(n)) return false;
+    this.tokens -= n;
+    return true;
+  }
+
+  has(n = 1): boolean {
+    this.refill();
+    return this.tokens >= n;
+  }
+
+  /** Milliseconds until `n` tokens are there (0 when they already are). */
+  msUntil(n = 1): number {
+    this.refill();
+    return this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.rate) * 1000);
+  }
+
+  /** The bucket has refilled completely: nothing recent is owed. */
+  isFull(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
+  /** Changes the refill rate from now on (what was earned so far is kept). */
+  setRate(rate: number): void {
+    this.refill();
+    this.rate = rate;
   }
 
   private refill(): void {

@@ -72,6 +72,15 @@ describe('per-account stanza bucket', () => {
       await sink.next(is.message(undefined, `two ${i}`), `two ${i}`, 15_000);
     }
     const elapsed = Date.now() - started;
+    // The person is told in plain words, from the server's domain, at least once.
+    const notices = [...a.pending(), ...b.pending()].filter(
+      (el) =>
+        el.name === 'message' &&
+        el.attrs.from === 'localhost' &&
+        el.getChild('notice', 'urn:rampart:notice:0')?.attrs.rule === 'rate.account-stanzas',
+    );
+    assert.ok(notices.length >= 1, 'a rate-limit notice to the flooding account');
+    assert.match(notices[0]?.getChildText('body') ?? '', /sending faster than this server allows/);
     // 60 stanzas (plus the two sessions' bind/presence) against 20/s after a burst of 10:
     // at least (60 - 10) / 20 = 2.5 s, whatever the number of connections.
     const floor = ((2 * perConnection - ACCOUNT_BURST) / ACCOUNT_RATE) * 1000;
