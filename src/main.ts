@@ -8,10 +8,12 @@ import { Hooks } from './hooks/hooks.ts';
 import { startHttpsServer } from './http/https-server.ts';
 import { createLogger } from './log/logger.ts';
 import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
+import { capsModule } from './modules/caps/index.ts';
 import { discoModule } from './modules/disco/index.ts';
 import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
 import { pepModule } from './modules/pep/index.ts';
+import { pepNotifications } from './modules/pep/notify.ts';
 import { pingModule } from './modules/ping/index.ts';
 import { presenceModule } from './modules/presence/index.ts';
 import { privateStorageModule } from './modules/private/index.ts';
@@ -108,9 +110,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   lastActivityModule(ctx);
   privateStorageModule(ctx);
   vcardModule(ctx);
-  blockingModule(ctx, presence.broadcaster);
+  const blocking = blockingModule(ctx, presence.broadcaster);
   const pep = pepModule(ctx);
   const flood = floodModule(ctx);
+  pepNotifications(ctx, pep, capsModule(ctx), rosters, blocking);
   discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING], [
     pep.disco,
   ]);

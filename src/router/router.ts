@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../server/context.ts';
 import type { Session } from '../session/session.ts';
 import { errorReply, mayReplyWithError, StanzaError } from '../stanza/errors.ts';
@@ -64,6 +65,11 @@ export class Router {
   offline: OfflineHandler | undefined;
   deliveryGate: DeliveryGate | undefined;
   presenceAuthority: PresenceAuthority = () => false;
+  /** IQs the server sent to a client, by id, waiting for that client's answer. */
+  private readonly awaiting = new Map<
+    string,
+    { from: string; settle: (reply: XmlElement | undefined) => void }
+  >();
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -125,6 +131,12 @@ export class Router {
       throw new StanzaError('remote-server-not-found', 'federation is off on this server');
     const type = iq.attrs.type!;
     if (type === 'result' || type === 'error') {
+      if (to.isDomain) {
+        // Only the session that was asked can answer the server's request.
+        const waiting = this.awaiting.get(iq.attrs.id ?? '');
+        if (waiting && waiting.from === iq.attrs.from) waiting.settle(iq);
+        return;
+      }
       // Responses go to the full JID that asked; nothing else is done with them.
       if (!to.isBare) this.ctx.sessions.get(to)?.send(iq);
       return;
@@ -173,6 +185,31 @@ export class Router {
       result,
     );
     this.sendTo(from, reply);
+  }
+
+  /**
+   * Sends a get IQ from the server to a client (e.g. a XEP-0115 disco#info query); resolves with
+   * its result or error, or undefined when it does not answer within `timeoutMs`.
+   */
+  askClient(
+    session: Session,
+    payload: XmlElement,
+    timeoutMs = 10_000,
+  ): Promise<XmlElement | undefined> {
+    const id = `rampart-q-${randomUUID()}`;
+    return new Promise((resolve) => {
+      const settle = (reply: XmlElement | undefined) => {
+        clearTimeout(timer);
+        this.awaiting.delete(id);
+        resolve(reply);
+      };
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      timer.unref();
+      this.awaiting.set(id, { from: session.jid.full, settle });
+      session.send(
+        x('iq', { type: 'get', id, from: this.ctx.domain, to: session.jid.full }, payload),
+      );
+    });
   }
 
   /** Sends a server-generated stanza to a local full JID (or all resources of a bare JID). */

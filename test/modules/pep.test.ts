@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DATA, form, PUBSUB, publishIq } from '../helpers/pubsub.ts';
 import {
   ClientPool,
   ns,
@@ -13,43 +14,13 @@ import { type RampartProcess, startRampart } from '../helpers/server.ts';
 /** XEP-0163 PEP with the XEP-0060 subset clients use, over real sockets. */
 
 const PASSWORD = 'pep tests 1';
-export const PUBSUB = 'http://jabber.org/protocol/pubsub';
 const OWNER = 'http://jabber.org/protocol/pubsub#owner';
 const ERRORS = 'http://jabber.org/protocol/pubsub#errors';
-const DATA = 'jabber:x:data';
 const D = 'localhost';
 let server: RampartProcess;
 const pool = new ClientPool(() => server.ports.c2sTls, PASSWORD);
 const login = (username: string) => pool.login(username);
 const bare = (u: string) => `${u}@${D}`;
-
-/** A hidden-FORM_TYPE data form with one value per field. */
-export function form(type: string, formType: string, fields: Record<string, string>): XmlElement {
-  return x(
-    'x',
-    { xmlns: DATA, type },
-    x('field', { var: 'FORM_TYPE', type: 'hidden' }, x('value', {}, formType)),
-    ...Object.entries(fields).map(([k, v]) => x('field', { var: k }, x('value', {}, v))),
-  );
-}
-
-export function publishIq(
-  node: string,
-  payload: XmlElement,
-  opts: { id?: string; options?: Record<string, string>; to?: string } = {},
-): XmlElement {
-  return x(
-    'iq',
-    { type: 'set', to: opts.to },
-    x(
-      'pubsub',
-      { xmlns: PUBSUB },
-      x('publish', { node }, x('item', { id: opts.id }, payload)),
-      opts.options &&
-        x('publish-options', {}, form('submit', `${PUBSUB}#publish-options`, opts.options)),
-    ),
-  );
-}
 
 async function publish(c: RawClient, ...args: Parameters<typeof publishIq>): Promise<XmlElement> {
   return c.iq(publishIq(...args));

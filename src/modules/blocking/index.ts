@@ -19,7 +19,7 @@ export const MAX_BLOCKED = 1000;
  * presence (T7), and what it sends is refused the way an unavailable account would refuse it.
  * Register after the offline module: it also guards offline storage.
  */
-export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster): void {
+export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster): BlockingModule {
   const lists = new Blocklists(ctx.storage.kv);
   /** Sessions that asked for the blocklist: they receive pushes (XEP-0191 §3.3). */
   const interested = new Set<Session>();
@@ -154,6 +154,15 @@ export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster
     interested.delete(session);
     if (ctx.sessions.count(session.bare) === 0) lists.forget(session.bare);
   });
+
+  return {
+    blocks: async (owner, other) => listBlocks(await lists.peek(owner), Jid.parse(other)),
+  };
+}
+
+export interface BlockingModule {
+  /** Does `owner`'s blocklist match `other`? Reads it from storage when `owner` is offline. */
+  blocks(owner: string, other: string): Promise<boolean>;
 }
 
 /** The prepared JIDs of <item jid=''/> children; a malformed one refuses the whole request. */
