@@ -29,6 +29,7 @@ import { SessionRegistry } from './session/registry.ts';
 import { Jid } from './stanza/jid.ts';
 import { NS } from './stanza/namespaces.ts';
 import { openStorage } from './storage/open.ts';
+import { StreamManagement } from './stream/stream-management.ts';
 import { floodModule } from './threat/flood/index.ts';
 import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
@@ -95,8 +96,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     secret: randomBytes(32),
     startedAt: Date.now(),
     version: VERSION,
-  } as Omit<ServerContext, 'router'> as ServerContext;
+  } as Omit<ServerContext, 'router' | 'streamManagement'> as ServerContext;
   ctx.router = new Router(ctx);
+  ctx.streamManagement = new StreamManagement(ctx);
 
   // Protocol features, each a module on the router's and hooks' extension points.
   const rosters = new RosterService(ctx);
@@ -160,6 +162,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         https.setReady(false);
         stopSweep();
         const listenersClosed = c2s.close();
+        // Sessions end now rather than hibernate; their unacked messages go to offline storage.
+        ctx.streamManagement.shutdown();
         for (const stream of [...c2s.streams]) {
           stream.close(
             'system-shutdown',

@@ -268,6 +268,39 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+
+    stream_management: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Offer XEP-0198 stream management (acks and resumption) to clients.'),
+        resume_timeout_s: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(300)
+          .describe(
+            'How long a session whose connection dropped stays resumable; its presence stays available and stanzas for it wait. 0 turns resumption off (acks stay on).',
+          ),
+        max_unacked: positive
+          .max(100_000)
+          .default(1000)
+          .describe(
+            "Most stanzas waiting for the client's ack (or for a resumption); past this the session is ended and its messages go to offline storage.",
+          ),
+        request_every: positive
+          .max(10_000)
+          .default(5)
+          .describe('Ask the client for an ack (<r/>) after this many unacknowledged stanzas...'),
+        request_after_ms: positive
+          .max(600_000)
+          .default(2000)
+          .describe('...or once a stanza has waited this long without an ack.'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import type { Router } from '../router/router.ts';
 import type { AccountBuckets } from '../session/account-buckets.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { Storage } from '../storage/ports.ts';
+import type { StreamManagement } from '../stream/stream-management.ts';
 import type { SecurityEvents } from '../threat/security-events.ts';
 import type { TlsMaterial } from '../transport/tls-material.ts';
 
@@ -19,6 +20,7 @@ export interface ServerContext {
   sessions: SessionRegistry;
   accountBuckets: AccountBuckets;
   router: Router;
+  streamManagement: StreamManagement;
   hooks: Hooks;
   events: SecurityEvents;
   guard: BruteForceGuard;

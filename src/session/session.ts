@@ -2,9 +2,19 @@ import type { StreamErrorCondition } from '../stanza/errors.ts';
 import type { Jid } from '../stanza/jid.ts';
 import type { XmlElement } from '../xml/element.ts';
 
-/** How a session reaches its client: implemented by the c2s stream. */
+/**
+ * Told what became of a stanza: the client confirmed it (XEP-0198 ack, or at once when the
+ * stream has no acks), or the session ended before it did. The sender keeps its own durable
+ * copy until then (offline storage does), so an unconfirmed stanza is not stored again.
+ */
+export interface DeliveryReceipt {
+  delivered(): void;
+  undelivered(): void;
+}
+
+/** How a session reaches its client: the c2s stream, or stream management on top of it. */
 export interface SessionOutput {
-  send(el: XmlElement): void;
+  send(el: XmlElement, receipt?: DeliveryReceipt): void;
   close(condition?: StreamErrorCondition, text?: string): void;
 }
 
@@ -25,13 +35,18 @@ export class Session {
   constructor(
     readonly jid: Jid,
     readonly address: string,
-    private readonly output: SessionOutput,
+    private output: SessionOutput,
   ) {
     this.bare = jid.bare;
   }
 
-  send(el: XmlElement): void {
-    this.output.send(el);
+  send(el: XmlElement, receipt?: DeliveryReceipt): void {
+    this.output.send(el, receipt);
+  }
+
+  /** Stream management (XEP-0198) takes the output over and carries it across connections. */
+  redirect(output: SessionOutput): void {
+    this.output = output;
   }
 
   close(condition?: StreamErrorCondition, text?: string): void {

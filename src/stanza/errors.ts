@@ -96,11 +96,16 @@ export function errorReply(stanza: XmlElement, err: StanzaError, by?: string): X
   return reply;
 }
 
-export function streamError(condition: StreamErrorCondition, text?: string): XmlElement {
+export function streamError(
+  condition: StreamErrorCondition,
+  text?: string,
+  appCondition?: XmlElement,
+): XmlElement {
   return x(
     'stream:error',
     {},
     x(condition, { xmlns: NS.streamErrors }),
+    appCondition,
     text ? x('text', { xmlns: NS.streamErrors, 'xml:lang': 'en' }, text) : undefined,
   );
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../server/context.ts';
 import type { AccountBucketPair } from '../session/account-buckets.ts';
-import { Session } from '../session/session.ts';
+import { endSession } from '../session/end-session.ts';
+import { type DeliveryReceipt, Session } from '../session/session.ts';
 import {
   errorReply,
   mayReplyWithError,
@@ -19,6 +20,7 @@ import { escapeAttr, type XmlElement, x } from '../xml/element.ts';
 import { XmlStreamError, XmlStreamParser } from '../xml/stream-parser.ts';
 import { bindResource } from './bind.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
+import { type ManagedSession, NS_SM, type SmLink, smFailed } from './stream-management.ts';
 
 type Phase = 'tls' | 'auth' | 'bind' | 'established' | 'closed';
 
@@ -29,7 +31,7 @@ const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
  * One client-to-server XML stream (RFC 6120): header, features, STARTTLS, SASL, resource
  * binding, then stanzas, which it validates and stamps before handing them to the router.
  */
-export class C2sStream {
+export class C2sStream implements SmLink {
   /** A new one for every stream restart (RFC 6120 §4.3.3). */
   id = randomUUID();
   readonly openedAt = Date.now();
@@ -58,6 +60,10 @@ export class C2sStream {
   /** Our header for the current stream went out (a stream error must follow one, §4.9.1). */
   private headerSent = false;
   private lastThrottleEvent = 0;
+  /** XEP-0198 state of this stream's session, once the client enabled it. */
+  private managed: ManagedSession | undefined;
+  /** The connection dropped (no </stream:stream>): a resumable session hibernates. */
+  private dropped = false;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -235,6 +241,8 @@ export class C2sStream {
       this.duringBind.push(el);
       return;
     }
+    if (el.xmlns === NS_SM && (this.phase === 'bind' || this.phase === 'established'))
+      return this.onSmElement(el);
     switch (this.phase) {
       case 'tls':
         return this.onPreTls(el);
@@ -311,17 +319,80 @@ export class C2sStream {
         this.ctx.log.error({ err }, 'binding a session failed');
         this.close('internal-server-error');
       })
-      .finally(() => {
-        this.binding = false;
-        const queued = this.duringBind.splice(0);
-        for (const q of queued) if (this.phase !== 'closed') this.onElement(q);
-      });
+      .finally(() => this.endBinding());
+  }
+
+  private endBinding(): void {
+    this.binding = false;
+    const queued = this.duringBind.splice(0);
+    for (const q of queued) if (this.phase !== 'closed') this.onElement(q);
+  }
+
+  /** XEP-0198 nonzas: <enable/> after binding, <resume/> instead of binding, <r/>, <a/>. */
+  private onSmElement(el: XmlElement): void {
+    const sm = this.ctx.streamManagement;
+    if (!sm.config.enabled) {
+      this.close('unsupported-stanza-type', 'stream management is not enabled on this server');
+      return;
+    }
+    const managed = this.managed;
+    switch (el.name) {
+      case 'enable':
+        if (this.phase !== 'established' || managed) {
+          this.send(smFailed('unexpected-request', managed ? 'already enabled' : 'bind first'));
+          return;
+        }
+        this.managed = sm.enable(this.session!, this, el);
+        return;
+      case 'resume':
+        return this.resume(el);
+      case 'r':
+      case 'a':
+        if (!managed) break;
+        if (el.name === 'r') managed.onRequest();
+        else managed.onAck(el);
+        return;
+    }
+    this.close('unsupported-stanza-type', `<${el.name}/> is not expected here`);
+  }
+
+  private resume(el: XmlElement): void {
+    if (this.phase !== 'bind' || this.account === undefined) {
+      this.send(smFailed('unexpected-request', 'resume after authenticating, instead of binding'));
+      return;
+    }
+    this.binding = true;
+    this.ctx.streamManagement
+      .resume(this.account, this, el)
+      .then((managed) => {
+        if (!managed || this.phase === 'closed') return;
+        this.managed = managed;
+        this.session = managed.session;
+        this.accountBuckets = this.ctx.accountBuckets.acquire(managed.session.bare);
+        this.phase = 'established';
+      })
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err }, 'resuming a session failed');
+        this.close('internal-server-error');
+      })
+      .finally(() => this.endBinding());
+  }
+
+  isOpen(): boolean {
+    return this.phase !== 'closed';
+  }
+
+  handOver(): void {
+    if (this.session) this.ctx.accountBuckets.release(this.session.bare);
+    this.session = undefined;
+    this.managed = undefined;
+    this.close('conflict', 'this session was resumed on another connection');
   }
 
   private completeBind(el: XmlElement, result: Jid): void {
     if (this.phase === 'closed') return;
     const session = new Session(result, this.remoteAddress, {
-      send: (stanza) => this.send(stanza),
+      send: (stanza, receipt) => this.send(stanza, receipt),
       close: (condition, text) => this.close(condition, text),
     });
     const displaced = this.ctx.sessions.add(session);
@@ -341,7 +412,6 @@ export class C2sStream {
   }
 
   private onStanza(el: XmlElement): void {
-    const session = this.session!;
     if (
       el.xmlns !== NS.client ||
       (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq')
@@ -359,7 +429,20 @@ export class C2sStream {
     this.processStanza(el);
   }
 
+  /** With stream management on, a stanza counts as handled once its handling has finished. */
   private processStanza(el: XmlElement): void {
+    const counter = this.managed?.inbound;
+    if (!counter) {
+      this.handleStanza(el);
+      return;
+    }
+    const seq = counter.begin();
+    const pending = this.handleStanza(el);
+    if (pending) void pending.finally(() => counter.end(seq));
+    else counter.end(seq);
+  }
+
+  private handleStanza(el: XmlElement): Promise<void> | undefined {
     const session = this.session!;
     this.throttle(this.stanzaBucket.take(1), 'rate.stanzas');
     this.throttle(this.accountBuckets?.stanzas.take(1) ?? 0, 'rate.account-stanzas');
@@ -375,24 +458,25 @@ export class C2sStream {
           evidence: { claimed: el.attrs.from.slice(0, 300) },
         });
         this.close('invalid-from', 'the from address does not match this session');
-        return;
+        return undefined;
       }
     }
     // The server, not the client, says who sent a stanza (RFC 6120 §8.1.2.1).
     el.attrs.from = session.jid.full;
     delete el.attrs.xmlns;
-    if (el.name === 'iq' && this.isOurPingReply(el)) return;
+    if (el.name === 'iq' && this.isOurPingReply(el)) return undefined;
     const problem = validateStanza(el);
     if (problem) {
       if (mayReplyWithError(el)) session.send(errorReply(el, problem));
-      return;
+      return undefined;
     }
     try {
       const pending = this.ctx.router.routeFromClient(el, session);
-      if (pending) pending.catch((err: unknown) => this.onRouteError(el, session, err));
+      if (pending) return pending.catch((err: unknown) => this.onRouteError(el, session, err));
     } catch (err) {
       this.onRouteError(el, session, err);
     }
+    return undefined;
   }
 
   private onRouteError(el: XmlElement, session: Session, err: unknown): void {
@@ -418,7 +502,8 @@ export class C2sStream {
     if (this.phase !== 'established' || !this.session) return;
     const id = `rampart-ping-${randomUUID()}`;
     this.pingOutstanding = { id, sentAt: Date.now() };
-    this.send(
+    // Through the session, so stream management counts it like any stanza.
+    this.session.send(
       x(
         'iq',
         { type: 'get', id, from: this.ctx.domain, to: this.session.jid.full },
@@ -427,28 +512,38 @@ export class C2sStream {
     );
   }
 
-  send(el: XmlElement): void {
-    if (this.phase === 'closed') return;
+  /** Without stream management a stanza counts as delivered once written to the socket. */
+  send(el: XmlElement, receipt?: DeliveryReceipt): void {
+    if (this.phase === 'closed') {
+      receipt?.undelivered();
+      return;
+    }
     this.transport.write(el.toString());
+    receipt?.delivered();
     if (this.transport.pendingBytes() > MAX_PENDING_OUTPUT) {
       this.close('policy-violation', 'the client is not reading its stream');
     }
   }
 
   /** Ends the stream, with a stream error when a condition is given. Idempotent. */
-  close(condition?: StreamErrorCondition, text?: string): void {
+  close(condition?: StreamErrorCondition, text?: string, appCondition?: XmlElement): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    // A client that stops answering pings is treated like a dropped connection.
+    this.dropped = condition === 'connection-timeout';
     if (condition && !this.headerSent) this.sendHeader();
     this.transport.write(
-      `${condition ? streamError(condition, text).toString() : ''}</stream:stream>`,
+      `${condition ? streamError(condition, text, appCondition).toString() : ''}</stream:stream>`,
     );
     this.transport.end();
     this.cleanup();
   }
 
   private onTransportClosed(): void {
-    if (this.phase !== 'closed') this.phase = 'closed';
+    if (this.phase !== 'closed') {
+      this.phase = 'closed';
+      this.dropped = true;
+    }
     this.cleanup();
   }
 
@@ -461,8 +556,8 @@ export class C2sStream {
     const session = this.session;
     if (session) {
       this.ctx.accountBuckets.release(session.bare);
-      this.ctx.sessions.remove(session);
-      this.ctx.hooks.emit('session-closed', session);
+      if (this.managed) this.managed.linkEnded(this, this.dropped);
+      else endSession(this.ctx, session);
     }
     this.onClosed(this);
   }

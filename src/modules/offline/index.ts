@@ -31,29 +31,82 @@ export function offlineModule(ctx: ServerContext): void {
     await ctx.storage.offline.push(to.bare, stored.toString());
   };
 
+  const delivery = new OfflineDelivery(ctx);
   ctx.hooks.on('initial-presence', (session) => {
     if (session.priority < 0) return;
-    deliver(ctx, session).catch((err: unknown) =>
-      ctx.log.error({ err }, 'offline delivery failed'),
-    );
+    delivery
+      .deliver(session)
+      .catch((err: unknown) => ctx.log.error({ err }, 'offline delivery failed'));
   });
 }
 
-async function deliver(ctx: ServerContext, session: Session): Promise<void> {
-  for (;;) {
-    const batch = await ctx.storage.offline.list(session.bare, 100);
-    if (batch.length === 0) return;
-    for (const m of batch) {
+/**
+ * Sends stored messages and removes each only once its delivery is confirmed: by the client's
+ * XEP-0198 ack when the session has stream management, else once written to the socket (so
+ * without stream management a message written just before the connection dies is lost, as
+ * with any server without acks). Until then it stays stored, and is not sent twice.
+ */
+class OfflineDelivery {
+  /** Ids sent and not yet confirmed or given back, per account. */
+  private readonly inFlight = new Map<string, Set<number>>();
+  /** Confirmed ids waiting to be removed together, per account. */
+  private readonly confirmed = new Map<string, number[]>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  async deliver(session: Session): Promise<void> {
+    const owner = session.bare;
+    // All of them at once: at most limits.max_offline_messages, and rows stay until confirmed.
+    const stored = await this.ctx.storage.offline.list(owner);
+    for (const m of stored) {
+      const sending = this.sending(owner);
+      if (sending.has(m.id)) continue;
       const el = parseStoredElement(m.stanza);
+      if (!el) {
+        this.confirm(owner, m.id);
+        continue;
+      }
+      sending.add(m.id);
       // The stream namespace is implicit on delivery, as for any routed stanza.
-      if (el) session.send(el.withAttrs({ to: session.jid.full, xmlns: undefined }));
+      session.send(el.withAttrs({ to: session.jid.full, xmlns: undefined }), {
+        delivered: () => this.confirm(owner, m.id),
+        undelivered: () => this.release(owner, [m.id]),
+      });
     }
-    // Removed once written to the session's socket.
-    await ctx.storage.offline.remove(
-      session.bare,
-      batch.map((m) => m.id),
-    );
-    if (batch.length < 100) return;
+  }
+
+  private sending(owner: string): Set<number> {
+    let set = this.inFlight.get(owner);
+    if (!set) {
+      set = new Set();
+      this.inFlight.set(owner, set);
+    }
+    return set;
+  }
+
+  private release(owner: string, ids: number[]): void {
+    const set = this.inFlight.get(owner);
+    if (!set) return;
+    for (const id of ids) set.delete(id);
+    if (set.size === 0) this.inFlight.delete(owner);
+  }
+
+  private confirm(owner: string, id: number): void {
+    const pending = this.confirmed.get(owner);
+    if (pending) {
+      pending.push(id);
+      return;
+    }
+    this.confirmed.set(owner, [id]);
+    // Confirmations of one write or one ack arrive together: one DELETE for all of them.
+    queueMicrotask(() => {
+      const ids = this.confirmed.get(owner) ?? [];
+      this.confirmed.delete(owner);
+      this.ctx.storage.offline
+        .remove(owner, ids)
+        .catch((err: unknown) => this.ctx.log.error({ err }, 'removing offline messages failed'))
+        .finally(() => this.release(owner, ids));
+    });
   }
 }
 
