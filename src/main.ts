@@ -9,6 +9,7 @@ import { startHttpsServer } from './http/https-server.ts';
 import { createLogger } from './log/logger.ts';
 import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { capsModule } from './modules/caps/index.ts';
+import { carbonsModule, NS_CARBONS } from './modules/carbons/index.ts';
 import { discoModule } from './modules/disco/index.ts';
 import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
@@ -116,9 +117,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const pep = pepModule(ctx);
   const flood = floodModule(ctx);
   pepNotifications(ctx, pep, capsModule(ctx), rosters, blocking);
-  discoModule(ctx, () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING], [
-    pep.disco,
-  ]);
+  carbonsModule(ctx);
+  discoModule(
+    ctx,
+    () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING, NS_CARBONS],
+    [pep.disco],
+  );
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {

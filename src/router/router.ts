@@ -46,6 +46,16 @@ export interface PresenceHandler {
  */
 export type DeliveryGate = (msg: XmlElement, to: Jid) => boolean;
 
+/**
+ * Observes messages on their way (message carbons plug in here). `sent`: a local client's
+ * message was accepted for delivery. `delivered`: a message reached these sessions of local
+ * account `to` (none when it was stored offline). Taps only watch; they cannot refuse.
+ */
+export interface MessageTap {
+  sent?(msg: XmlElement, from: Session): void;
+  delivered?(msg: XmlElement, to: Jid, recipients: readonly Session[]): void;
+}
+
 /** Stores a message for an account with no available resource (XEP-0160). */
 export type OfflineHandler = (stanza: XmlElement, to: Jid) => Promise<void>;
 
@@ -64,6 +74,7 @@ export class Router {
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
   deliveryGate: DeliveryGate | undefined;
+  readonly messageTaps: MessageTap[] = [];
   presenceAuthority: PresenceAuthority = () => false;
   /** IQs the server sent to a client, by id, waiting for that client's answer. */
   private readonly awaiting = new Map<
@@ -231,7 +242,13 @@ export class Router {
     if (!this.isLocal(to))
       throw new StanzaError('remote-server-not-found', 'federation is off on this server');
     if (to.isDomain) return; // nothing on this server answers messages to the domain yet
-    return this.deliverMessage(msg, to, session);
+    const delivering = this.deliverMessage(msg, to, session);
+    if (!session || this.messageTaps.length === 0) return delivering;
+    const tapSent = () => {
+      for (const tap of this.messageTaps) tap.sent?.(msg, session);
+    };
+    if (delivering) return delivering.then(tapSent);
+    tapSent();
   }
 
   /** RFC 6121 §8.5: delivery of a message to a local account. */
@@ -248,6 +265,7 @@ export class Router {
       const target = this.ctx.sessions.get(to);
       if (target) {
         target.send(msg);
+        this.tapDelivered(msg, to, [target]);
         return;
       }
       if (type === 'groupchat') throw new StanzaError('service-unavailable');
@@ -257,10 +275,15 @@ export class Router {
     const recipients = this.ctx.sessions.available(to.bare).filter((s) => s.priority >= 0);
     if (recipients.length > 0) {
       for (const s of recipients) s.send(msg);
+      this.tapDelivered(msg, to, recipients);
       return;
     }
     if (type === 'headline' || type === 'error') return;
-    return this.storeOffline(msg, to);
+    return this.storeOffline(msg, to).then(() => this.tapDelivered(msg, to, []));
+  }
+
+  private tapDelivered(msg: XmlElement, to: Jid, recipients: readonly Session[]): void {
+    for (const tap of this.messageTaps) tap.delivered?.(msg, to, recipients);
   }
 
   private async storeOffline(msg: XmlElement, to: Jid): Promise<void> {
