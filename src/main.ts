@@ -6,6 +6,7 @@ import { BruteForceGuard } from './auth/brute-force-guard.ts';
 import type { Config } from './config/schema.ts';
 import { Hooks } from './hooks/hooks.ts';
 import { startHttpsServer } from './http/https-server.ts';
+import { HttpRoutes } from './http/routes.ts';
 import { createLogger } from './log/logger.ts';
 import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { capsModule } from './modules/caps/index.ts';
@@ -35,6 +36,7 @@ import { floodModule } from './threat/flood/index.ts';
 import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
 import { loadTlsMaterial } from './transport/tls-material.ts';
+import { uploadFeature } from './upload/feature.ts';
 
 /** Key-value owner for facts about the server itself (no account can have this name). */
 export const SERVER_OWNER = '@server';
@@ -118,10 +120,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const flood = floodModule(ctx);
   pepNotifications(ctx, pep, capsModule(ctx), rosters, blocking);
   carbonsModule(ctx);
+  const routes = new HttpRoutes();
+  const upload = uploadFeature(ctx, routes);
   discoModule(
     ctx,
     () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING, NS_CARBONS],
     [pep.disco],
+    () => upload.disco(),
   );
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
@@ -144,8 +149,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
 
   const c2s = await startC2sListeners(ctx);
-  const https = await startHttpsServer(ctx);
+  const https = await startHttpsServer(ctx, routes, {
+    requestTimeoutMs: config.upload.put_timeout_s * 1000,
+  });
   const stopSweep = startLivenessSweep(ctx, c2s.streams);
+  upload.start(https.port);
   https.setReady(true);
   log.info(
     {
@@ -165,6 +173,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       (closing ??= (async () => {
         https.setReady(false);
         stopSweep();
+        upload.stop();
         const listenersClosed = c2s.close();
         // Sessions end now rather than hibernate; their unacked messages go to offline storage.
         ctx.streamManagement.shutdown();

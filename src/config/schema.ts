@@ -8,6 +8,76 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 const positive = z.number().int().positive();
+/** A defence rule's mode: act on it, only record it, or skip it. */
+const ruleMode = z.enum(['off', 'monitor', 'enforce']);
+
+/** Real types (file-type extensions) refused by default: programs, installers, shortcuts. */
+const DEFAULT_BLOCKED_TYPES = [
+  'exe',
+  'elf',
+  'macho',
+  'msi',
+  'lnk',
+  'dmg',
+  'apk',
+  'script',
+  'docm',
+  'xlsm',
+  'pptm',
+  'dotm',
+  'xltm',
+  'potm',
+  'ppsm',
+];
+
+/** Name extensions refused by default: programs, scripts, installers, shortcuts, macro office files. */
+const DEFAULT_BLOCKED_EXTENSIONS = [
+  'exe',
+  'dll',
+  'scr',
+  'com',
+  'pif',
+  'cpl',
+  'sys',
+  'msi',
+  'msp',
+  'msix',
+  'appx',
+  'lnk',
+  'url',
+  'bat',
+  'cmd',
+  'ps1',
+  'psm1',
+  'vbs',
+  'vbe',
+  'js',
+  'jse',
+  'wsf',
+  'wsh',
+  'hta',
+  'jar',
+  'sh',
+  'app',
+  'dmg',
+  'pkg',
+  'apk',
+  'iso',
+  'img',
+  'vhd',
+  'vhdx',
+  'reg',
+  'docm',
+  'dotm',
+  'xlsm',
+  'xltm',
+  'xlam',
+  'pptm',
+  'potm',
+  'ppsm',
+  'ppam',
+  'sldm',
+];
 
 export const configSchema = z
   .object({
@@ -237,6 +307,127 @@ export const configSchema = z
       .strict()
       .prefault({}),
 
+    upload: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Offer HTTP File Upload (XEP-0363) on the HTTPS port.'),
+        public_url: z
+          .string()
+          .regex(
+            /^https:\/\/[^/?#]+$/,
+            'an https:// origin without a path, e.g. https://chat.example.com:5443',
+          )
+          .optional()
+          .describe(
+            'Origin clients use for upload and download URLs; default https://DOMAIN:HTTPS_PORT.',
+          ),
+        dir: z
+          .string()
+          .optional()
+          .describe('Directory for uploaded files (encrypted at rest); default DATA_DIR/uploads.'),
+        max_file_size: positive
+          .default(100 * 1024 * 1024)
+          .describe('Largest file accepted, in bytes (announced in disco).'),
+        quota_bytes: positive
+          .default(1024 * 1024 * 1024)
+          .describe('Bytes one account may hold at once (pending slots included).'),
+        slot_ttl_s: positive
+          .max(86_400)
+          .default(300)
+          .describe('A slot not used within this time is void.'),
+        file_ttl_s: positive
+          .default(30 * 86_400)
+          .describe('Uploaded files are deleted this long after upload.'),
+        put_timeout_s: positive
+          .max(86_400)
+          .default(3600)
+          .describe('Longest time one upload (PUT) may take.'),
+        download_access: z
+          .enum(['link', 'party'])
+          .default('link')
+          .describe(
+            '`link`: anyone with the (unguessable) URL may download. `party`: only the uploader and the accounts the uploader sent the link to (per-recipient signed URLs, see docs/files.md).',
+          ),
+        scan: z
+          .object({
+            name_mismatch: ruleMode
+              .default('enforce')
+              .describe(
+                'A file whose real type (magic bytes) is of another kind than its name says (a program named .jpg).',
+              ),
+            type_policy: ruleMode
+              .default('enforce')
+              .describe('Files (or archive entries) of a blocked type or extension.'),
+            blocked_types: z
+              .array(z.string().min(1))
+              .default([...DEFAULT_BLOCKED_TYPES])
+              .describe(
+                'Real types refused (file-type extensions, plus `script` for #! files), found by magic bytes.',
+              ),
+            blocked_extensions: z
+              .array(z.string().min(1))
+              .default([...DEFAULT_BLOCKED_EXTENSIONS])
+              .describe('File name extensions refused, lower case without the dot.'),
+            archive: ruleMode
+              .default('enforce')
+              .describe(
+                'Archive inspection: zip bombs, encrypted entries, nesting deeper than the limit.',
+              ),
+            max_archive_depth: positive
+              .max(10)
+              .default(3)
+              .describe('Archives inside archives are opened to this depth; deeper is refused.'),
+            max_archive_entries: positive
+              .default(10_000)
+              .describe('Most entries inspected in one upload (all archive levels together).'),
+            max_expanded_bytes: positive
+              .default(1024 * 1024 * 1024)
+              .describe('Largest total uncompressed size of an archive (zip bomb guard).'),
+            max_ratio: positive
+              .max(100_000)
+              .default(100)
+              .describe('Largest uncompressed/compressed ratio of an archive entry over 1 MiB.'),
+            uninspectable_archives: ruleMode
+              .default('monitor')
+              .describe('Archives Rampart cannot open (7z, rar): refused only when `enforce`.'),
+            deny_list: ruleMode
+              .default('enforce')
+              .describe('Files whose SHA-256 is in `deny_sha256` (also inside archives).'),
+            deny_sha256: z
+              .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 characters)'))
+              .default([])
+              .describe('SHA-256 hashes of known-bad files.'),
+            clamav: ruleMode
+              .default('enforce')
+              .describe('Verdict of clamd, when `clamd_socket` or `clamd_host` is set.'),
+            clamd_socket: z
+              .string()
+              .optional()
+              .describe('Unix socket of clamd (LocalSocket in clamd.conf).'),
+            clamd_host: z
+              .string()
+              .optional()
+              .describe('Host of clamd over TCP (TCPSocket), when no socket is set.'),
+            clamd_port: port.default(3310).describe('TCP port of clamd.'),
+            clamd_timeout_ms: positive
+              .max(600_000)
+              .default(30_000)
+              .describe('Longest wait for clamd (connect, stream and verdict).'),
+            clamd_failure: z
+              .enum(['closed', 'open'])
+              .default('closed')
+              .describe(
+                'When clamd is down or times out: `closed` holds the file (safe default), `open` serves it after the other checks.',
+              ),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+
     vcard: z
       .object({
         public: z
@@ -330,6 +521,7 @@ export const configPathKeys: ReadonlySet<string> = new Set([
   'pid_file',
   'tls.cert',
   'tls.key',
+  'upload.dir',
 ]);
 
 export type ConfigValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';

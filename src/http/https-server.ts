@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { ServerContext } from '../server/context.ts';
+import { type HttpRoutes, sendJson } from './routes.ts';
 
 export interface HttpsServer {
   port: number;
@@ -8,28 +9,44 @@ export interface HttpsServer {
   close(): Promise<void>;
 }
 
-/** The HTTPS listener: health check now; WebSocket, upload and the web client later. */
-export async function startHttpsServer(ctx: ServerContext): Promise<HttpsServer> {
+export interface HttpsOptions {
+  /** Longest time a request (headers and body) may take; uploads need long ones. */
+  requestTimeoutMs?: number;
+}
+
+/** The HTTPS listener: health check, and the routes features register (upload, ...). */
+export async function startHttpsServer(
+  ctx: ServerContext,
+  routes: HttpRoutes,
+  opts: HttpsOptions = {},
+): Promise<HttpsServer> {
   let ready = false;
   const server: Server = createServer(
     { key: ctx.tls.key, cert: ctx.tls.cert, minVersion: ctx.config.tls.min_version },
     (req, res) => {
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('cache-control', 'no-store');
-      const path = (req.url ?? '/').split('?')[0];
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         res.statusCode = ready ? 200 : 503;
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ status: ready ? 'ok' : 'starting', domain: ctx.domain }));
         return;
       }
-      res.statusCode = 404;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ error: 'not found' }));
+      const handler = routes.find(path);
+      if (handler === undefined) {
+        sendJson(res, 404, { error: 'not found' });
+        return;
+      }
+      Promise.resolve(handler(req, res, path)).catch((err: unknown) => {
+        ctx.log.error({ err, path }, 'HTTP handler failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
     },
   );
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = Math.max(30_000, opts.requestTimeoutMs ?? 0);
   server.on('tlsClientError', () => {});
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);

@@ -189,6 +189,61 @@ export interface PubsubStore {
   retract(owner: string, node: string, id: string): Promise<boolean>;
 }
 
+/**
+ * Where an uploaded file is in its life: a slot handed out, bytes arriving, being scanned, then
+ * served (clean) or held (quarantined). Only `clean` files are ever served.
+ */
+export type FileStatus = 'slot' | 'uploading' | 'scanning' | 'clean' | 'quarantined';
+
+/** A file uploaded over XEP-0363 (the bytes live encrypted in the upload directory). */
+export interface StoredFile {
+  /** Random, unguessable; also the file's name on disk and part of its URLs. */
+  id: string;
+  /** Bare JID of the uploader. */
+  owner: string;
+  /** The file name the client asked for. */
+  name: string;
+  /** Declared size in bytes (the upload must match it exactly). */
+  size: number;
+  /** The content type the client declared. */
+  contentType: string;
+  status: FileStatus;
+  /** ms since epoch */
+  createdAt: number;
+  /** ms since epoch: a slot not used by then is void; a stored file is deleted then. */
+  expiresAt: number;
+  /** Hex SHA-256 of the plaintext, once uploaded. */
+  sha256?: string;
+  /** Real type from magic bytes (file-type extension, or a Rampart label), once scanned. */
+  detectedType?: string;
+  /** The per-file key, wrapped with the server's master key (base64). */
+  wrappedKey?: string;
+  /** Why a quarantined file is held: the rule and the plain-words reason. */
+  verdictRule?: string;
+  verdictReason?: string;
+}
+
+/** Fields to change on a stored file; `undefined` clears an optional one. */
+export type FilePatch = {
+  [K in keyof Omit<StoredFile, 'id' | 'owner'>]?: StoredFile[K] | undefined;
+};
+
+export interface FileStore {
+  /** Records a new slot (status 'slot'). */
+  create(file: StoredFile): Promise<void>;
+  get(id: string): Promise<StoredFile | undefined>;
+  /** Moves `id` from `from` to `to` only if it is still in `from`: true when this call did it. */
+  transition(id: string, from: FileStatus, to: FileStatus): Promise<boolean>;
+  update(id: string, patch: FilePatch): Promise<void>;
+  /** Newest first. */
+  list(query?: { owner?: string; status?: FileStatus; sha256?: string }): Promise<StoredFile[]>;
+  /** Bytes counted against the owner's quota: every slot and file not yet expired. */
+  usage(owner: string, now: number): Promise<number>;
+  /** Records whose `expiresAt` is at or before `now`. */
+  expired(now: number, limit?: number): Promise<StoredFile[]>;
+  remove(id: string): Promise<boolean>;
+}
+
 export interface Storage {
   readonly kind: string;
   accounts: AccountStore;
@@ -197,6 +252,7 @@ export interface Storage {
   events: SecurityEventStore;
   kv: KeyValueStore;
   pubsub: PubsubStore;
+  files: FileStore;
   /** Flushes and closes; called on graceful shutdown. */
   close(): Promise<void>;
 }

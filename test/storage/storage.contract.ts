@@ -12,6 +12,7 @@ import {
   type RosterItem,
   type ScramCredential,
   type Storage,
+  type StoredFile,
 } from '../../src/storage/ports.ts';
 
 const cred = (n: number): ScramCredential => ({
@@ -488,6 +489,96 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
 
       it('refuses to publish to a node that does not exist', async () => {
         await assert.rejects(s.pubsub.publish(owner, 'missing', pub('a')));
+      });
+    });
+
+    describe('uploaded files', () => {
+      const slot = (id: string, extra: Partial<StoredFile> = {}): StoredFile => ({
+        id,
+        owner: 'alice@example.com',
+        name: 'report.pdf',
+        size: 1000,
+        contentType: 'application/pdf',
+        status: 'slot',
+        createdAt: 1_000,
+        expiresAt: 10_000,
+        ...extra,
+      });
+
+      it('creates a slot and reads it back without optional fields', async () => {
+        await s.files.create(slot('f1'));
+        assert.deepEqual(await s.files.get('f1'), slot('f1'));
+        assert.equal(await s.files.get('nope'), undefined);
+      });
+
+      it('moves status only from the expected state, once', async () => {
+        await s.files.create(slot('f1'));
+        assert.equal(await s.files.transition('f1', 'slot', 'uploading'), true);
+        assert.equal(await s.files.transition('f1', 'slot', 'uploading'), false);
+        assert.equal(await s.files.transition('nope', 'slot', 'uploading'), false);
+        assert.equal((await s.files.get('f1'))?.status, 'uploading');
+      });
+
+      it('updates fields and clears them with undefined', async () => {
+        await s.files.create(slot('f1'));
+        await s.files.update('f1', {
+          status: 'quarantined',
+          sha256: 'ab'.repeat(32),
+          detectedType: 'exe',
+          wrappedKey: 'a2V5',
+          verdictRule: 'files.type-policy',
+          verdictReason: 'executables are not accepted',
+          expiresAt: 20_000,
+        });
+        const got = await s.files.get('f1');
+        assert.equal(got?.status, 'quarantined');
+        assert.equal(got?.sha256, 'ab'.repeat(32));
+        assert.equal(got?.detectedType, 'exe');
+        assert.equal(got?.verdictRule, 'files.type-policy');
+        assert.equal(got?.expiresAt, 20_000);
+        await s.files.update('f1', { verdictRule: undefined, verdictReason: undefined });
+        const cleared = await s.files.get('f1');
+        assert.equal('verdictRule' in (cleared ?? {}), false);
+        assert.equal(cleared?.wrappedKey, 'a2V5');
+      });
+
+      it('lists by owner, status and hash, newest first', async () => {
+        await s.files.create(slot('f1', { createdAt: 1 }));
+        await s.files.create(slot('f2', { createdAt: 2, status: 'quarantined' }));
+        await s.files.create(slot('f3', { createdAt: 3, owner: 'bob@example.com' }));
+        await s.files.update('f3', { sha256: 'cd'.repeat(32) });
+        assert.deepEqual(
+          (await s.files.list()).map((f) => f.id),
+          ['f3', 'f2', 'f1'],
+        );
+        assert.deepEqual(
+          (await s.files.list({ owner: 'alice@example.com' })).map((f) => f.id),
+          ['f2', 'f1'],
+        );
+        assert.deepEqual(
+          (await s.files.list({ status: 'quarantined' })).map((f) => f.id),
+          ['f2'],
+        );
+        assert.deepEqual(
+          (await s.files.list({ sha256: 'cd'.repeat(32) })).map((f) => f.id),
+          ['f3'],
+        );
+      });
+
+      it('counts quota usage of unexpired records and finds expired ones', async () => {
+        await s.files.create(slot('f1', { size: 100, expiresAt: 50 }));
+        await s.files.create(slot('f2', { size: 200, expiresAt: 500 }));
+        await s.files.create(slot('f3', { size: 400, expiresAt: 500, owner: 'bob@example.com' }));
+        assert.equal(await s.files.usage('alice@example.com', 10), 300);
+        assert.equal(await s.files.usage('alice@example.com', 100), 200);
+        assert.equal(await s.files.usage('carol@example.com', 100), 0);
+        assert.deepEqual(
+          (await s.files.expired(100)).map((f) => f.id),
+          ['f1'],
+        );
+        assert.equal(await s.files.remove('f1'), true);
+        assert.equal(await s.files.remove('f1'), false);
+        assert.deepEqual(await s.files.expired(100), []);
       });
     });
   });

@@ -13,19 +13,26 @@ export interface AccountDiscoProvider {
   nodeInfo(owner: string, viewer: string, node: string): Promise<XmlElement[] | undefined>;
 }
 
-/** XEP-0030: what the server supports, and the account identity of local users. */
+/**
+ * XEP-0030: what the server supports, and the account identity of local users.
+ * `extensions` adds identities and XEP-0128 forms to the server's info (e.g. upload).
+ */
 export function discoModule(
   ctx: ServerContext,
   serverFeatures: () => string[],
   accountProviders: readonly AccountDiscoProvider[] = [],
+  extensions: () => XmlElement[] = () => [],
 ): void {
   ctx.router.onHostIq('get', NS.discoInfo, (iq) => {
     if (iq.elements()[0]!.attrs.node !== undefined) throw new StanzaError('item-not-found');
+    const extra = extensions();
     return x(
       'query',
       { xmlns: NS.discoInfo },
       x('identity', { category: 'server', type: 'im', name: 'Rampart' }),
+      ...extra.filter((e) => e.name === 'identity'),
       ...[...new Set(serverFeatures())].sort().map((v) => x('feature', { var: v })),
+      ...extra.filter((e) => e.name !== 'identity'),
     );
   });
   ctx.router.onHostIq('get', NS.discoItems, () => x('query', { xmlns: NS.discoItems }));

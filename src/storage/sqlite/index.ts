@@ -3,6 +3,7 @@ import { SqliteAccountStore } from './accounts.ts';
 import { openDatabase } from './connection.ts';
 import type { OpenDriverOptions } from './driver.ts';
 import { SqliteSecurityEventStore } from './events.ts';
+import { SqliteFileStore } from './files.ts';
 import { SqliteKeyValueStore } from './kv.ts';
 import { migrate } from './migrations.ts';
 import { SqliteOfflineStore } from './offline.ts';
@@ -27,6 +28,7 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       events: new SqliteSecurityEventStore(db),
       kv: new SqliteKeyValueStore(db),
       pubsub: new SqlitePubsubStore(db),
+      files: new SqliteFileStore(db),
       async close() {
         if (!db.open) return;
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.

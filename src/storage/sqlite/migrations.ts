@@ -95,6 +95,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX pubsub_items_seq ON pubsub_items (owner, node, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'uploaded files',
+    sql: `
+      CREATE TABLE uploaded_files (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        status TEXT NOT NULL
+          CHECK (status IN ('slot', 'uploading', 'scanning', 'clean', 'quarantined')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        sha256 TEXT,
+        detected_type TEXT,
+        wrapped_key TEXT,
+        verdict_rule TEXT,
+        verdict_reason TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX uploaded_files_owner ON uploaded_files (owner, expires_at);
+      CREATE INDEX uploaded_files_expires ON uploaded_files (expires_at);
+      CREATE INDEX uploaded_files_sha256 ON uploaded_files (sha256);
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {
