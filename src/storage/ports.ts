@@ -97,7 +97,16 @@ export interface OfflineStore {
   count(owner: string): Promise<number>;
 }
 
-export type Verdict = 'allow' | 'label' | 'hold' | 'refuse' | 'quarantine' | 'delay' | 'close';
+export type Verdict =
+  | 'allow'
+  | 'label'
+  | 'hold'
+  | 'refuse'
+  | 'quarantine'
+  | 'delay'
+  | 'close'
+  /** Delivered copies were taken back (the zero-hour purge). */
+  | 'retract';
 
 export interface SecurityEvent {
   /** ms since epoch; set by the store when absent */
@@ -244,6 +253,64 @@ export interface FileStore {
   remove(id: string): Promise<boolean>;
 }
 
+/** What a server-wide artefact block names (T2): a link, a domain and its subdomains, a file. */
+export type ThreatBlockKind = 'url' | 'domain' | 'sha256' | 'file';
+
+export interface ThreatBlock {
+  kind: ThreatBlockKind;
+  /** Normalised: a URL as the URL inspector spells it, an ASCII domain, lower-case hex. */
+  value: string;
+  /** Plain words shown to senders and admins. */
+  reason: string;
+  /** 'admin' (`rampart threat block`) or 'outbreak' (the detector). */
+  source: 'admin' | 'outbreak';
+  /** ms since epoch */
+  createdAt: number;
+  /** Set once the copies delivered before the block were retracted (the zero-hour purge). */
+  purgedAt?: number;
+}
+
+export interface ThreatBlockStore {
+  /** Inserts or replaces; returns false when the same block already existed (kept as it was). */
+  add(block: ThreatBlock): Promise<boolean>;
+  remove(kind: ThreatBlockKind, value: string): Promise<boolean>;
+  /** Oldest first. */
+  list(): Promise<ThreatBlock[]>;
+  markPurged(kind: ThreatBlockKind, value: string, time: number): Promise<void>;
+}
+
+/** One message delivered (or stored offline) to a local account, kept for the zero-hour purge. */
+export interface DeliveryRecord {
+  /** The server's XEP-0359 stanza-id on the delivered copy. */
+  stanzaId: string;
+  /** What the sender's client knows it by: its origin-id, else its id attribute. */
+  messageId?: string;
+  sender: string;
+  recipient: string;
+  /** Artefact keys (`url:...`, `domain:...`, `sha256:...`, `file:...`); read back sorted. */
+  artefacts: string[];
+  /** ms since epoch */
+  time: number;
+}
+
+export interface StoredDeliveryRecord extends DeliveryRecord {
+  id: number;
+}
+
+export interface DeliveryLogStore {
+  record(entry: DeliveryRecord): Promise<void>;
+  /** Deliveries since `since` carrying any of the artefact keys, oldest first. */
+  find(query: {
+    artefacts: readonly string[];
+    since: number;
+    sender?: string;
+  }): Promise<StoredDeliveryRecord[]>;
+  /** Forgets the given deliveries (they were purged). */
+  remove(ids: readonly number[]): Promise<void>;
+  /** Removes deliveries older than `before`; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface Storage {
   readonly kind: string;
   accounts: AccountStore;
@@ -253,6 +320,8 @@ export interface Storage {
   kv: KeyValueStore;
   pubsub: PubsubStore;
   files: FileStore;
+  threatBlocks: ThreatBlockStore;
+  deliveries: DeliveryLogStore;
   /** Flushes and closes; called on graceful shutdown. */
   close(): Promise<void>;
 }

@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   AccountExistsError,
+  type DeliveryRecord,
   type NewAccount,
   type PubsubItem,
   type PubsubNodeConfig,
   type RosterItem,
   type ScramCredential,
   type Storage,
+  type StoredDeliveryRecord,
   type StoredFile,
+  type ThreatBlock,
 } from '../../src/storage/ports.ts';
 
 const cred = (n: number): ScramCredential => ({
@@ -579,6 +582,101 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
         assert.equal(await s.files.remove('f1'), true);
         assert.equal(await s.files.remove('f1'), false);
         assert.deepEqual(await s.files.expired(100), []);
+      });
+    });
+
+    describe('threat blocks', () => {
+      const block = (value: string, extra: Partial<ThreatBlock> = {}): ThreatBlock => ({
+        kind: 'domain',
+        value,
+        reason: 'worm host',
+        source: 'admin',
+        createdAt: 1000,
+        ...extra,
+      });
+
+      it('adds, lists oldest first, keeps the first of duplicates, removes', async () => {
+        assert.equal(await s.threatBlocks.add(block('b.example', { createdAt: 2000 })), true);
+        assert.equal(
+          await s.threatBlocks.add(block('http://x/', { kind: 'url', source: 'outbreak' })),
+          true,
+        );
+        assert.equal(await s.threatBlocks.add(block('b.example', { reason: 'other' })), false);
+        const listed = await s.threatBlocks.list();
+        assert.deepEqual(listed, [
+          block('http://x/', { kind: 'url', source: 'outbreak' }),
+          block('b.example', { createdAt: 2000 }),
+        ]);
+        assert.equal('purgedAt' in listed[0]!, false);
+        assert.equal(await s.threatBlocks.remove('domain', 'b.example'), true);
+        assert.equal(await s.threatBlocks.remove('domain', 'b.example'), false);
+        assert.equal((await s.threatBlocks.list()).length, 1);
+      });
+
+      it('records when a block was purged', async () => {
+        await s.threatBlocks.add(block('c.example'));
+        await s.threatBlocks.markPurged('domain', 'c.example', 5000);
+        assert.equal((await s.threatBlocks.list())[0]?.purgedAt, 5000);
+      });
+    });
+
+    describe('delivery log', () => {
+      const entry = (n: number, extra: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+        stanzaId: `sid-${n}`,
+        messageId: `m-${n}`,
+        sender: 'alice@example.com',
+        recipient: `r${n}@example.com`,
+        artefacts: ['url:http://x/', 'domain:x'],
+        time: 1000 + n,
+        ...extra,
+      });
+
+      it('finds deliveries by any artefact, since a time, optionally by sender', async () => {
+        await s.deliveries.record(entry(1));
+        await s.deliveries.record(entry(2, { artefacts: ['domain:x'], sender: 'bob@example.com' }));
+        await s.deliveries.record(entry(3, { artefacts: ['sha256:ab'] }));
+        const { messageId: _none, ...noMessageId } = entry(4);
+        await s.deliveries.record(noMessageId);
+        const ids = (rows: StoredDeliveryRecord[]) => rows.map((r) => r.stanzaId);
+        assert.deepEqual(ids(await s.deliveries.find({ artefacts: ['domain:x'], since: 0 })), [
+          'sid-1',
+          'sid-2',
+          'sid-4',
+        ]);
+        assert.deepEqual(
+          ids(await s.deliveries.find({ artefacts: ['domain:x', 'sha256:ab'], since: 1002 })),
+          ['sid-2', 'sid-3', 'sid-4'],
+        );
+        assert.deepEqual(
+          ids(
+            await s.deliveries.find({
+              artefacts: ['domain:x'],
+              since: 0,
+              sender: 'bob@example.com',
+            }),
+          ),
+          ['sid-2'],
+        );
+        assert.deepEqual(await s.deliveries.find({ artefacts: [], since: 0 }), []);
+        const [first] = await s.deliveries.find({ artefacts: ['url:http://x/'], since: 0 });
+        assert.deepEqual(
+          { ...first, id: 0 },
+          { ...entry(1, { artefacts: ['domain:x', 'url:http://x/'] }), id: 0 },
+        );
+        const fourth = (await s.deliveries.find({ artefacts: ['url:http://x/'], since: 1004 }))[0]!;
+        assert.equal('messageId' in fourth, false);
+      });
+
+      it('removes purged deliveries and prunes old ones', async () => {
+        for (const n of [1, 2, 3]) await s.deliveries.record(entry(n));
+        const found = await s.deliveries.find({ artefacts: ['domain:x'], since: 0 });
+        await s.deliveries.remove([found[0]!.id]);
+        assert.equal(await s.deliveries.prune(1003), 1);
+        const left = await s.deliveries.find({ artefacts: ['domain:x'], since: 0 });
+        assert.deepEqual(
+          left.map((r) => r.stanzaId),
+          ['sid-3'],
+        );
       });
     });
   });

@@ -9,6 +9,7 @@ import { migrate } from './migrations.ts';
 import { SqliteOfflineStore } from './offline.ts';
 import { SqlitePubsubStore } from './pubsub.ts';
 import { SqliteRosterStore } from './roster.ts';
+import { SqliteDeliveryLogStore, SqliteThreatBlockStore } from './threat.ts';
 
 export { SchemaTooNewError } from './migrations.ts';
 
@@ -29,6 +30,8 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       kv: new SqliteKeyValueStore(db),
       pubsub: new SqlitePubsubStore(db),
       files: new SqliteFileStore(db),
+      threatBlocks: new SqliteThreatBlockStore(db),
+      deliveries: new SqliteDeliveryLogStore(db),
       async close() {
         if (!db.open) return;
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.

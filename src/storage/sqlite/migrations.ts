@@ -120,6 +120,39 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX uploaded_files_sha256 ON uploaded_files (sha256);
     `,
   },
+  {
+    version: 4,
+    name: 'threat blocks and delivery log',
+    sql: `
+      CREATE TABLE threat_blocks (
+        kind TEXT NOT NULL CHECK (kind IN ('url', 'domain', 'sha256', 'file')),
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('admin', 'outbreak')),
+        created_at INTEGER NOT NULL,
+        purged_at INTEGER,
+        PRIMARY KEY (kind, value)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        stanza_id TEXT NOT NULL,
+        message_id TEXT,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        time INTEGER NOT NULL
+      );
+      CREATE INDEX deliveries_time ON deliveries (time);
+
+      -- One row per artefact of a delivery, so a newly bad artefact finds its copies by index.
+      CREATE TABLE delivery_artefacts (
+        artefact TEXT NOT NULL,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        PRIMARY KEY (artefact, delivery_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX delivery_artefacts_delivery ON delivery_artefacts (delivery_id);
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

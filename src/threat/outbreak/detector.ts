@@ -1,0 +1,149 @@
+// The fan-out and outbreak rules (T2), in memory and free of I/O: the module applies what
+// they decide (quarantine, blocks, purges).
+//
+// Fan-out: one account sending the same artefact to more than K distinct recipients within
+// W is stopped, if the artefact is suspicious on its own (a link the URL judge flags, a
+// program) or the engine already stops the message (held spam); ordinary broadcasts only
+// count, which feeds the classifier's `fanout` context.
+// Outbreak: an artefact that made one account exceed the fan-out is "tainted"; once M
+// distinct accounts have sent a tainted artefact within the outbreak window, it is blocked
+// server-wide. Worms reword their lure at each hop, but the link or file stays.
+
+import type { ThreatBlock } from '../../storage/ports.ts';
+import type { Artefact } from './artefacts.ts';
+import type { ArtefactBlocklist } from './blocklist.ts';
+import { WindowedDistinct } from './windowed-distinct.ts';
+
+export type OutbreakSettings = {
+  /** K: distinct recipients of one artefact allowed within the window. */
+  fanoutRecipients: number;
+  /** W */
+  fanoutWindowMs: number;
+  /** M: distinct accounts sending a tainted artefact before it is blocked server-wide. */
+  outbreakAccounts: number;
+  /** How long a taint and the accounts seen sending it are remembered. */
+  outbreakWindowMs: number;
+};
+
+export const DEFAULT_OUTBREAK_SETTINGS: OutbreakSettings = {
+  fanoutRecipients: 5,
+  fanoutWindowMs: 60_000,
+  outbreakAccounts: 3,
+  outbreakWindowMs: 24 * 3600_000,
+};
+
+export type Stop =
+  | { kind: 'blocked'; block: ThreatBlock }
+  | { kind: 'quarantined' }
+  | { kind: 'fanout'; artefact: Artefact; recipients: number };
+
+export type CopyJudgement = {
+  stop?: Stop;
+  /** Artefacts this copy turned into an outbreak: to block server-wide now. */
+  outbreaks: Array<{ artefact: Artefact; accounts: number }>;
+};
+
+/** Text fingerprints are weak evidence: they are never the reported reason when a link is. */
+const KIND_RANK: Record<Artefact['kind'], number> = {
+  url: 0,
+  sha256: 1,
+  file: 2,
+  domain: 3,
+  text: 4,
+};
+
+export class OutbreakDetector {
+  private readonly recipients: WindowedDistinct;
+  private readonly senders: WindowedDistinct;
+  /** artefact key → when it was tainted */
+  private readonly tainted = new Map<string, number>();
+  private readonly quarantined = new Set<string>();
+
+  constructor(
+    private settings: OutbreakSettings,
+    private readonly blocklist: ArtefactBlocklist,
+  ) {
+    this.recipients = new WindowedDistinct(settings.fanoutWindowMs);
+    this.senders = new WindowedDistinct(settings.outbreakWindowMs);
+  }
+
+  /** Thresholds change on policy reload; counts in flight are kept. */
+  configure(settings: OutbreakSettings): void {
+    this.settings = settings;
+    this.recipients.windowMs = settings.fanoutWindowMs;
+    this.senders.windowMs = settings.outbreakWindowMs;
+  }
+
+  /**
+   * Records one copy (sender → recipient) and returns its fan-out: the distinct recipients of
+   * its most-sent artefact within the window, this one included (1 for ordinary chat).
+   */
+  track(sender: string, recipient: string, artefacts: readonly Artefact[], now: number): number {
+    let fanout = 1;
+    for (const a of artefacts) {
+      if (a.counted) fanout = Math.max(fanout, this.recipients.add(sender, a.key, recipient, now));
+      if (a.blockable) this.senders.add('', a.key, sender, now);
+    }
+    return fanout;
+  }
+
+  /**
+   * Judges a tracked copy. `stopped`: the engine's other rules already hold or refuse it, which
+   * makes every artefact of the message count as suspicious.
+   */
+  judge(
+    sender: string,
+    artefacts: readonly Artefact[],
+    stopped: boolean,
+    now: number,
+  ): CopyJudgement {
+    const block = this.blocklist.match(artefacts);
+    if (block !== undefined) return { stop: { kind: 'blocked', block }, outbreaks: [] };
+    const outbreaks: CopyJudgement['outbreaks'] = [];
+    let stop: Stop | undefined = this.quarantined.has(sender) ? { kind: 'quarantined' } : undefined;
+
+    const over = artefacts
+      .filter((a) => a.counted && (a.suspicious || stopped))
+      .map((a) => ({ artefact: a, recipients: this.recipients.count(sender, a.key, now) }))
+      .filter((c) => c.recipients > this.settings.fanoutRecipients)
+      .sort((x, y) => KIND_RANK[x.artefact.kind] - KIND_RANK[y.artefact.kind]);
+    if (stop === undefined && over.length > 0) {
+      const first = over[0]!;
+      stop = { kind: 'fanout', artefact: first.artefact, recipients: first.recipients };
+      this.quarantined.add(sender);
+      for (const a of artefacts) {
+        if (a.blockable && (a.suspicious || stopped)) this.tainted.set(a.key, now);
+      }
+    }
+
+    for (const a of artefacts) {
+      const taintedAt = this.tainted.get(a.key);
+      if (taintedAt === undefined || !a.blockable) continue;
+      if (now - taintedAt > this.settings.outbreakWindowMs) {
+        this.tainted.delete(a.key);
+        continue;
+      }
+      const accounts = this.senders.count('', a.key, now);
+      if (accounts >= this.settings.outbreakAccounts) {
+        outbreaks.push({ artefact: a, accounts });
+        this.tainted.delete(a.key);
+      }
+    }
+    return stop === undefined ? { outbreaks } : { stop, outbreaks };
+  }
+
+  /** The account was quarantined (by this detector or an admin). */
+  markQuarantined(sender: string): void {
+    this.quarantined.add(sender);
+  }
+
+  /** An admin released the account: its counts start afresh. */
+  release(sender: string): void {
+    this.quarantined.delete(sender);
+    this.recipients.forget(sender);
+  }
+
+  isTainted(key: string): boolean {
+    return this.tainted.has(key);
+  }
+}
