@@ -33,6 +33,7 @@ import { NS } from './stanza/namespaces.ts';
 import { openStorage } from './storage/open.ts';
 import { StreamManagement } from './stream/stream-management.ts';
 import { floodModule } from './threat/flood/index.ts';
+import { DEFAULT_OUTBREAK_POLICY, outbreakModule } from './threat/outbreak/index.ts';
 import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
 import { loadTlsMaterial } from './transport/tls-material.ts';
@@ -128,6 +129,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     [pep.disco],
     () => upload.disco(),
   );
+  // After every other inbound filter: it logs only the copies really delivered.
+  const outbreak = await outbreakModule(ctx, () => DEFAULT_OUTBREAK_POLICY);
 
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {
@@ -146,6 +149,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         presence.broadcaster.shareCurrentPresence(owner, contact);
       }
     },
+    ...outbreak.control,
   });
 
   const c2s = await startC2sListeners(ctx);
@@ -174,6 +178,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         https.setReady(false);
         stopSweep();
         upload.stop();
+        outbreak.service.close();
         const listenersClosed = c2s.close();
         // Sessions end now rather than hibernate; their unacked messages go to offline storage.
         ctx.streamManagement.shutdown();

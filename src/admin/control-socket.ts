@@ -11,13 +11,19 @@ import { lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ThreatBlockKind } from '../storage/ports.ts';
 
 const jidText = z.string().min(1).max(3071);
+const blockKind = z.enum(['url', 'domain', 'sha256', 'file']);
+const blockValue = z.string().min(1).max(8192);
 
 export const controlEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('accountRemoved'), jid: jidText }).strict(),
   z.object({ type: z.literal('credentialsChanged'), jid: jidText }).strict(),
   z.object({ type: z.literal('rosterChanged'), owner: jidText, contact: jidText }).strict(),
+  z.object({ type: z.literal('accountReleased'), jid: jidText }).strict(),
+  z.object({ type: z.literal('artefactBlocked'), kind: blockKind, value: blockValue }).strict(),
+  z.object({ type: z.literal('artefactUnblocked'), kind: blockKind, value: blockValue }).strict(),
 ]);
 
 export type ControlEvent = z.infer<typeof controlEventSchema>;
@@ -29,6 +35,11 @@ export interface ControlHandlers {
   credentialsChanged(jid: string): void | Promise<void>;
   /** The owner's roster item for contact changed: push it (and presence) to online sessions. */
   rosterChanged(owner: string, contact: string): void | Promise<void>;
+  /** An admin lifted the account's quarantine. */
+  accountReleased(jid: string): void | Promise<void>;
+  /** A server-wide block was added: refuse the artefact, purge delivered copies (T2). */
+  artefactBlocked(kind: ThreatBlockKind, value: string): void | Promise<void>;
+  artefactUnblocked(kind: ThreatBlockKind, value: string): void | Promise<void>;
 }
 
 export const CONTROL_SOCKET_NAME = 'control.sock';
@@ -186,6 +197,12 @@ function dispatch(event: ControlEvent, handlers: ControlHandlers): void | Promis
       return handlers.credentialsChanged(event.jid);
     case 'rosterChanged':
       return handlers.rosterChanged(event.owner, event.contact);
+    case 'accountReleased':
+      return handlers.accountReleased(event.jid);
+    case 'artefactBlocked':
+      return handlers.artefactBlocked(event.kind, event.value);
+    case 'artefactUnblocked':
+      return handlers.artefactUnblocked(event.kind, event.value);
   }
 }
 

@@ -16,6 +16,7 @@ import { mapBounded } from './bounded-map.ts';
 import type { ControlEvent } from './control-socket.ts';
 import { badLine } from './csv.ts';
 import { AdminError } from './errors.ts';
+import { createThreatOperations, type ThreatOperations } from './threat-operations.ts';
 import { checkPasswordPolicy, prepareAccountJid } from './validate.ts';
 
 export type DeriveCredentials = (
@@ -59,10 +60,12 @@ export interface ImportUsersResult {
   existing: string[];
 }
 
-export interface AdminOperations {
+export interface AdminOperations extends ThreatOperations {
   addUser(jid: string, password: string): Promise<{ jid: string }>;
   setPassword(jid: string, password: string): Promise<{ jid: string }>;
   removeUser(jid: string): Promise<{ jid: string }>;
+  /** Lifts a quarantine (T2): the account may sign in again. */
+  releaseUser(jid: string): Promise<{ jid: string; reason: string }>;
   listUsers(domain?: string): Promise<string[]>;
   importUsers(entries: readonly UserEntry[], options?: ImportOptions): Promise<ImportUsersResult>;
   addContact(jid: string, contact: string): Promise<{ jid: string; contact: string }>;
@@ -132,6 +135,8 @@ export function createAdminOperations(deps: AdminDeps): AdminOperations {
   };
 
   return {
+    ...createThreatOperations(storage, tell),
+
     async addUser(jidInput, password) {
       const jid = accountJid(jidInput);
       checkPasswordPolicy(password, jid, config.password_policy);
@@ -179,6 +184,18 @@ export function createAdminOperations(deps: AdminDeps): AdminOperations {
       events.push({ type: 'accountRemoved', jid });
       await tell(events);
       return { jid };
+    },
+
+    async releaseUser(jidInput) {
+      const jid = accountJid(jidInput);
+      const account = await storage.accounts.get(jid);
+      if (account === undefined) throw new AdminError('not-found', `no such user: ${jid}`);
+      if (account.quarantinedReason === undefined) {
+        throw new AdminError('invalid', `${jid} is not quarantined`);
+      }
+      await storage.accounts.setQuarantine(jid, undefined);
+      await tell([{ type: 'accountReleased', jid }]);
+      return { jid, reason: account.quarantinedReason };
     },
 
     async listUsers(domainFilter) {

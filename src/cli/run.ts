@@ -14,6 +14,7 @@ import {
 import type { CliIo } from './io.ts';
 import { rosterCommands } from './roster.ts';
 import { startCommand } from './start.ts';
+import { threatCommands } from './threat.ts';
 import { userCommands } from './user.ts';
 
 const COMMANDS: readonly Command[] = [
@@ -21,6 +22,7 @@ const COMMANDS: readonly Command[] = [
   checkConfigCommand,
   ...userCommands,
   ...rosterCommands,
+  ...threatCommands,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.length > 1).map((c) => c.name[0] as string));

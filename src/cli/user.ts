@@ -63,6 +63,19 @@ export const userCommands: Command[] = [
     },
   },
   {
+    name: ['user', 'release'],
+    args: ['JID'],
+    summary:
+      'Lift the quarantine of an account (stopped for spreading a worm): it may sign in again.',
+    options: {},
+    async run(args, io) {
+      const { jid, reason } = await withAdmin(args, io, (ops) =>
+        ops.releaseUser(args.positionals[0] ?? ''),
+      );
+      printLine(io, `released ${jid} (was quarantined: ${reason})`);
+    },
+  },
+  {
     name: ['user', 'list'],
     args: [],
     summary: 'List accounts, one JID per line.',

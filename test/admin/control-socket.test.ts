@@ -23,6 +23,9 @@ function recordingHandlers(): { seen: string[]; handlers: ControlHandlers } {
       accountRemoved: (jid) => void seen.push(`removed ${jid}`),
       credentialsChanged: (jid) => void seen.push(`credentials ${jid}`),
       rosterChanged: (owner, contact) => void seen.push(`roster ${owner} ${contact}`),
+      accountReleased: (jid) => void seen.push(`released ${jid}`),
+      artefactBlocked: (kind, value) => void seen.push(`blocked ${kind} ${value}`),
+      artefactUnblocked: (kind, value) => void seen.push(`unblocked ${kind} ${value}`),
     },
   };
 }
@@ -69,6 +72,9 @@ describe('control socket', () => {
       const batch: ControlEvent[] = [
         { type: 'rosterChanged', owner: 'alice@localhost', contact: 'bob@localhost' },
         { type: 'rosterChanged', owner: 'bob@localhost', contact: 'alice@localhost' },
+        { type: 'accountReleased', jid: 'carol@localhost' },
+        { type: 'artefactBlocked', kind: 'domain', value: 'evil.example' },
+        { type: 'artefactUnblocked', kind: 'url', value: 'http://x/' },
       ];
       await notifyServerMany(dir, batch);
       assert.deepEqual(seen, [
@@ -76,6 +82,9 @@ describe('control socket', () => {
         'credentials bob@localhost',
         'roster alice@localhost bob@localhost',
         'roster bob@localhost alice@localhost',
+        'released carol@localhost',
+        'blocked domain evil.example',
+        'unblocked url http://x/',
       ]);
     } finally {
       await server.close();

@@ -119,6 +119,57 @@ describe('admin operations', () => {
     );
   });
 
+  it('releases a quarantined account and tells the server', async () => {
+    await ops.addUser('alice@localhost', 'correct horse');
+    await rejectsWith(
+      ops.releaseUser('alice@localhost'),
+      'invalid',
+      'alice@localhost is not quarantined',
+    );
+    await rejectsWith(
+      ops.releaseUser('nobody@localhost'),
+      'not-found',
+      'no such user: nobody@localhost',
+    );
+    await storage.accounts.setQuarantine('alice@localhost', 'worm fan-out');
+    assert.deepEqual(await ops.releaseUser('Alice@LOCALHOST'), {
+      jid: 'alice@localhost',
+      reason: 'worm fan-out',
+    });
+    assert.equal((await storage.accounts.get('alice@localhost'))?.quarantinedReason, undefined);
+    assert.deepEqual(events, [{ type: 'accountReleased', jid: 'alice@localhost' }]);
+  });
+
+  it('blocks, lists and unblocks artefacts, telling the server each time', async () => {
+    const block = await ops.blockArtefact('hxxp://192.0.2.7:8180/', ' worm host ');
+    assert.deepEqual(
+      [block.kind, block.value, block.reason, block.source],
+      ['url', 'http://192.0.2.7:8180/', 'worm host', 'admin'],
+    );
+    await ops.blockArtefact('Evil.Example');
+    await rejectsWith(
+      ops.blockArtefact('evil.example'),
+      'exists',
+      'already blocked: domain evil.example',
+    );
+    await rejectsWith(ops.blockArtefact('what is this?'), 'invalid', /not a URL/);
+    assert.deepEqual(
+      (await ops.listBlocks()).map((b) => `${b.kind} ${b.value} ${b.reason}`),
+      ['url http://192.0.2.7:8180/ worm host', 'domain evil.example blocked by an administrator'],
+    );
+    await ops.unblockArtefact('evil.example');
+    await rejectsWith(
+      ops.unblockArtefact('evil.example'),
+      'not-found',
+      'not blocked: domain evil.example',
+    );
+    assert.deepEqual(events, [
+      { type: 'artefactBlocked', kind: 'url', value: 'http://192.0.2.7:8180/' },
+      { type: 'artefactBlocked', kind: 'domain', value: 'evil.example' },
+      { type: 'artefactUnblocked', kind: 'domain', value: 'evil.example' },
+    ]);
+  });
+
   it('reports a failed notification after saving', async () => {
     await ops.addUser('alice@localhost', 'first password');
     failNotify = true;

@@ -5,9 +5,11 @@
 
 import type { InboundFilter } from '../../router/router.ts';
 import type { ServerContext } from '../../server/context.ts';
+import { StanzaError } from '../../stanza/errors.ts';
 import { Jid } from '../../stanza/jid.ts';
 import type { ThreatBlock, ThreatBlockKind } from '../../storage/ports.ts';
-import { type XmlElement, x } from '../../xml/element.ts';
+import type { XmlElement } from '../../xml/element.ts';
+import { serverNotice } from '../server-notice.ts';
 import type { Verdict } from '../verdict.ts';
 import { type Artefact, extractArtefacts, type MessageParts } from './artefacts.ts';
 import { ArtefactBlocklist, blockKey } from './blocklist.ts';
@@ -170,6 +172,7 @@ export class OutbreakService {
     artefacts: Artefact[],
   ): void {
     this.alertAdmins(
+      'fanout',
       `Rampart quarantined ${sender}: it sent ${artefact.kind === 'text' ? 'the same message' : defangArtefact(artefact.key)} ` +
         `to ${recipients} people within ${Math.round(this.policy().fanoutWindowMs / 1000)} seconds. ` +
         `Its sessions were ended and it cannot sign in until you run: rampart user release ${sender}`,
@@ -207,6 +210,7 @@ export class OutbreakService {
       evidence: { artefact: artefact.key, accounts },
     });
     this.alertAdmins(
+      'outbreak.block',
       `Rampart blocked ${defangArtefact(artefact.key)} on the whole server: ${block.reason}. ` +
         `Copies delivered in the last days are being retracted. To lift the block: rampart threat unblock ${value}`,
     );
@@ -246,8 +250,8 @@ export class OutbreakService {
   }
 
   /**
-   * The inbound filter on every delivery: copies of blocked artefacts go no further (held
-   * messages accepted after a block), and copies with artefacts get a stanza-id and a line in
+   * The inbound filter on every delivery: copies of blocked artefacts go no further (e.g. held
+   * messages accepted after the block), and copies with artefacts get a stanza-id and a line in
    * the delivery log, so a later block can find them.
    */
   readonly deliveryFilter: InboundFilter = (stanza, to) => {
@@ -255,7 +259,13 @@ export class OutbreakService {
     const parts = messageParts(stanza);
     const artefacts = this.artefactsOf(parts).filter((a) => a.kind !== 'text');
     if (artefacts.length === 0) return 'continue';
-    if (this.blocklist.match(artefacts) !== undefined) return 'drop';
+    const block = this.blocklist.match(artefacts);
+    if (block !== undefined) {
+      return new StanzaError(
+        'policy-violation',
+        `Your message was not delivered. It carries ${defangArtefact(blockKey(block))}, blocked on this server: ${block.reason}`,
+      );
+    }
     const stanzaId = ensureStanzaId(stanza, to);
     const sender = Jid.parse(stanza.attrs.from!).bare;
     const messageId = clientMessageId(stanza);
@@ -280,21 +290,18 @@ export class OutbreakService {
     return !from.isDomain;
   }
 
-  private alertAdmins(text: string): void {
+  private alertAdmins(rule: string, text: string): void {
     for (const admin of this.policy().admins) {
-      const msg = x(
-        'message',
-        { type: 'chat', from: this.ctx.domain, to: admin, id: `alert-${Date.now().toString(36)}` },
-        x('body', {}, text),
-      );
+      const msg = serverNotice(this.ctx.domain, admin, text, { threat: 'T2', rule });
       this.deliverFromServer(msg, admin).catch((err: unknown) =>
         this.ctx.log.warn({ err, admin }, 'could not alert an admin'),
       );
     }
   }
 
+  /** Server-made messages skip the inbound filters and the flood gate: they are not traffic. */
   private async deliverFromServer(msg: XmlElement, toBare: string): Promise<void> {
-    await this.ctx.router.deliverMessage(msg, Jid.parse(toBare));
+    await this.ctx.router.deliverAdmitted(msg, Jid.parse(toBare));
   }
 
   private async prune(): Promise<void> {
