@@ -7,6 +7,7 @@ import type { Config } from './config/schema.ts';
 import { Hooks } from './hooks/hooks.ts';
 import { startHttpsServer } from './http/https-server.ts';
 import { HttpRoutes } from './http/routes.ts';
+import { xmppWebSocketFeature } from './http/xmpp-websocket.ts';
 import { createLogger } from './log/logger.ts';
 import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { capsModule } from './modules/caps/index.ts';
@@ -153,6 +154,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
 
   const c2s = await startC2sListeners(ctx);
+  xmppWebSocketFeature(ctx, c2s, routes);
   const https = await startHttpsServer(ctx, routes, {
     requestTimeoutMs: config.upload.put_timeout_s * 1000,
   });

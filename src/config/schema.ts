@@ -100,7 +100,7 @@ export const configSchema = z
     c2s_tls_port: port.default(5223).describe('Client-to-server port with direct TLS (XEP-0368).'),
     https_port: port
       .default(5443)
-      .describe('HTTPS port (health check, later WebSocket and upload).'),
+      .describe('HTTPS port (health check, XMPP over WebSocket, file upload).'),
 
     tls: z
       .object({
@@ -424,6 +424,36 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+
+    websocket: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Serve XMPP over WebSocket (RFC 7395) at /xmpp-websocket on the HTTPS port.'),
+        allowed_origins: z
+          .array(z.string().min(1).max(300))
+          .max(1000)
+          .default([])
+          .describe(
+            "Web page origins (e.g. https://chat.example.com) allowed to open a WebSocket, besides the server's own (https://<domain> on any port, and the host the WebSocket is requested at); `*` allows any. Clients that send no Origin (not browsers) are always allowed.",
+          ),
+        public_url: z
+          .string()
+          .regex(/^wss:\/\/[^\s"'<>]+$/, 'a wss:// URL')
+          .optional()
+          .describe(
+            'WebSocket URL announced by /.well-known/host-meta (XEP-0156); by default wss://<Host header>/xmpp-websocket.',
+          ),
+        channel_binding: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Offer SCRAM-*-PLUS over WebSocket. Turn off behind a TLS-terminating proxy, where the client's TLS ends at the proxy and no binding can match.",
+          ),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { ServerContext } from '../server/context.ts';
-import { type HttpRoutes, sendJson } from './routes.ts';
+import { type HttpRoutes, refuseUpgrade, sendJson } from './routes.ts';
 
 export interface HttpsServer {
   port: number;
@@ -48,6 +50,12 @@ export async function startHttpsServer(
   server.headersTimeout = 10_000;
   server.requestTimeout = Math.max(30_000, opts.requestTimeoutMs ?? 0);
   server.on('tlsClientError', () => {});
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const handler = routes.findUpgrade((req.url ?? '/').split('?')[0] ?? '/');
+    if (handler) handler(req, socket, head);
+    else refuseUpgrade(socket, 404, 'No WebSocket endpoint at this path.');
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: ctx.config.https_port, host: ctx.config.bind }, () => {

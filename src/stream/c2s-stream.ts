@@ -16,9 +16,10 @@ import { throttleNotice } from '../threat/flood/flood-notices.ts';
 import { serverNotice } from '../threat/server-notice.ts';
 import type { Transport } from '../transport/transport.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
-import { escapeAttr, type XmlElement, x } from '../xml/element.ts';
-import { XmlStreamError, XmlStreamParser } from '../xml/stream-parser.ts';
+import { type XmlElement, x } from '../xml/element.ts';
+import { XmlStreamError } from '../xml/stream-parser.ts';
 import { bindResource } from './bind.ts';
+import { type StreamFraming, type StreamInput, tcpFraming, websocketFraming } from './framing.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { type ManagedSession, NS_SM, type SmLink, smFailed } from './stream-management.ts';
 
@@ -44,7 +45,8 @@ export class C2sStream implements SmLink {
   /** Id of our unanswered ping, and when it was sent. */
   pingOutstanding: { id: string; sentAt: number } | undefined;
 
-  private parser: XmlStreamParser;
+  private readonly framing: StreamFraming;
+  private parser: StreamInput;
   private sasl: SaslNegotiation | undefined;
   private readonly byteBucket: TokenBucket;
   private readonly stanzaBucket: TokenBucket;
@@ -74,6 +76,7 @@ export class C2sStream implements SmLink {
     this.byteBucket = new TokenBucket(l.session_bytes_per_s, l.session_byte_burst);
     this.stanzaBucket = new TokenBucket(l.session_stanzas_per_s, l.session_stanza_burst);
     this.phase = transport.isSecure() ? 'auth' : 'tls';
+    this.framing = transport.kind === 'websocket' ? websocketFraming : tcpFraming;
     this.parser = this.newParser();
     transport.setHandlers({
       data: (chunk) => this.onData(chunk),
@@ -85,9 +88,9 @@ export class C2sStream implements SmLink {
     return this.transport.remoteAddress;
   }
 
-  private newParser(): XmlStreamParser {
+  private newParser(): StreamInput {
     const l = this.ctx.config.limits;
-    return new XmlStreamParser(
+    return this.framing.createInput(
       {
         maxStanzaBytes: l.max_stanza_bytes,
         maxDepth: l.max_depth,
@@ -180,12 +183,9 @@ export class C2sStream implements SmLink {
   private onStreamStart(name: string, uri: string, attrs: Record<string, string>): void {
     // RFC 6120 §4.9.1.2: send our header even when theirs is wrong, then the error.
     this.sendHeader();
-    if (uri !== NS.stream || name.split(':').pop() !== 'stream') {
-      this.close('invalid-namespace', 'the root element must be <stream:stream/>');
-      return;
-    }
-    if (attrs.xmlns !== NS.client) {
-      this.close('invalid-namespace', 'the content namespace must be jabber:client');
+    const wrongOpen = this.framing.checkOpen(name, uri, attrs);
+    if (wrongOpen !== undefined) {
+      this.close('invalid-namespace', wrongOpen);
       return;
     }
     const to = Jid.tryParse(attrs.to);
@@ -198,14 +198,17 @@ export class C2sStream implements SmLink {
       this.close('unsupported-version', 'XMPP 1.0 streams only');
       return;
     }
-    this.transport.write(x('stream:features', {}, ...this.features()).toString());
+    this.write(x('stream:features', {}, ...this.features()));
   }
 
   private sendHeader(): void {
     this.headerSent = true;
-    this.transport.write(
-      `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' id='${escapeAttr(this.id)}' from='${escapeAttr(this.ctx.domain)}' version='1.0' xml:lang='en'>`,
-    );
+    this.transport.write(this.framing.header(this.id, this.ctx.domain));
+  }
+
+  /** One top-level element, framed for the transport (one WebSocket message each). */
+  private write(el: XmlElement): void {
+    this.transport.write(this.framing.serialize(el));
   }
 
   private features(): XmlElement[] {
@@ -262,7 +265,7 @@ export class C2sStream implements SmLink {
       this.close('policy-violation', 'STARTTLS is required before anything else');
       return;
     }
-    this.transport.write(x('proceed', { xmlns: NS.tls }).toString());
+    this.write(x('proceed', { xmlns: NS.tls }));
     this.transport.startTls(() => {
       this.phase = 'auth';
       this.restartStream();
@@ -296,9 +299,7 @@ export class C2sStream implements SmLink {
       el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('bind', NS.bind) : undefined;
     if (!bind || this.account === undefined) {
       if (el.name === 'iq' && mayReplyWithError(el)) {
-        this.transport.write(
-          errorReply(el, new StanzaError('not-authorized', 'bind a resource first')).toString(),
-        );
+        this.write(errorReply(el, new StanzaError('not-authorized', 'bind a resource first')));
         return;
       }
       this.close('not-authorized', 'bind a resource first');
@@ -306,7 +307,7 @@ export class C2sStream implements SmLink {
     }
     const result = bindResource(this.ctx, this.account, bind.getChildText('resource'));
     if (result instanceof StanzaError) {
-      this.transport.write(errorReply(el, result).toString());
+      this.write(errorReply(el, result));
       return;
     }
     this.binding = true;
@@ -401,12 +402,12 @@ export class C2sStream implements SmLink {
     this.session = session;
     this.accountBuckets = this.ctx.accountBuckets.acquire(session.bare);
     this.phase = 'established';
-    this.transport.write(
+    this.write(
       x(
         'iq',
         { type: 'result', id: el.attrs.id },
         x('bind', { xmlns: NS.bind }, x('jid', {}, result.full)),
-      ).toString(),
+      ),
     );
     this.ctx.hooks.emit('session-bound', session);
   }
@@ -518,7 +519,7 @@ export class C2sStream implements SmLink {
       receipt?.undelivered();
       return;
     }
-    this.transport.write(el.toString());
+    this.write(el);
     receipt?.delivered();
     if (this.transport.pendingBytes() > MAX_PENDING_OUTPUT) {
       this.close('policy-violation', 'the client is not reading its stream');
@@ -532,9 +533,8 @@ export class C2sStream implements SmLink {
     // A client that stops answering pings is treated like a dropped connection.
     this.dropped = condition === 'connection-timeout';
     if (condition && !this.headerSent) this.sendHeader();
-    this.transport.write(
-      `${condition ? streamError(condition, text, appCondition).toString() : ''}</stream:stream>`,
-    );
+    if (condition) this.write(streamError(condition, text, appCondition));
+    this.transport.write(this.framing.footer());
     this.transport.end();
     this.cleanup();
   }

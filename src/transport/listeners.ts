@@ -2,10 +2,13 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ServerContext } from '../server/context.ts';
 import { C2sStream } from '../stream/c2s-stream.ts';
+import { ConnectionsPerAddress, normalizeAddress } from './address-limit.ts';
 import { SocketTransport } from './socket-transport.ts';
 
 export interface C2sListeners {
   streams: Set<C2sStream>;
+  /** Shared with the WebSocket endpoint. */
+  perAddress: ConnectionsPerAddress;
   close(): Promise<void>;
 }
 
@@ -17,30 +20,15 @@ export async function startC2sListeners(
   ctx: ServerContext,
 ): Promise<C2sListeners & { ports: { c2s: number; c2sTls: number } }> {
   const streams = new Set<C2sStream>();
-  const perAddress = new Map<string, number>();
-  const cap = ctx.config.limits.max_connections_per_address;
+  const perAddress = new ConnectionsPerAddress(ctx);
 
   const admit = (socket: Socket): boolean => {
-    const addr = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    const n = (perAddress.get(addr) ?? 0) + 1;
-    if (n > cap) {
-      ctx.events.record({
-        threat: 'T5',
-        rule: 'connections.per-address',
-        actor: addr,
-        address: addr,
-        verdict: 'refuse',
-        evidence: { limit: cap },
-      });
+    const release = perAddress.admit(normalizeAddress(socket.remoteAddress), 'tcp');
+    if (!release) {
       socket.destroy();
       return false;
     }
-    perAddress.set(addr, n);
-    socket.once('close', () => {
-      const left = (perAddress.get(addr) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(addr);
-      else perAddress.set(addr, left);
-    });
+    socket.once('close', release);
     return true;
   };
 
@@ -82,6 +70,7 @@ export async function startC2sListeners(
 
   return {
     streams,
+    perAddress,
     ports: { c2s, c2sTls },
     close: async () => {
       await Promise.all([

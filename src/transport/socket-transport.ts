@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import { normalizeAddress } from './address-limit.ts';
+import { TlsChannelBindings } from './channel-binding.ts';
 import type { Transport } from './transport.ts';
 
 /** A Transport over a TCP socket, either plain (STARTTLS-able) or already TLS. */
@@ -57,38 +59,16 @@ export class SocketTransport implements Transport {
     secure.once('secure', onSecure);
   }
 
-  /** Channel-binding data is fixed once TLS is up; features and SASL ask for it repeatedly. */
-  private readonly bindings = new Map<string, Buffer | undefined>();
+  private bindings: TlsChannelBindings | undefined;
 
   channelBinding(type: string): Buffer | undefined {
     if (!this.isSecure()) return undefined;
-    if (!this.bindings.has(type)) this.bindings.set(type, this.computeBinding(type));
+    this.bindings ??= new TlsChannelBindings(this.socket as TLSSocket, this.serverEndPoint);
     return this.bindings.get(type);
   }
 
-  private computeBinding(type: string): Buffer | undefined {
-    const s = this.socket;
-    if (!(s instanceof TLSSocket)) return undefined;
-    if (type === 'tls-exporter') {
-      // RFC 9266: only where the exporter is safe, i.e. TLS 1.3.
-      if (s.getProtocol() !== 'TLSv1.3') return undefined;
-      return s.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
-    }
-    if (type === 'tls-server-end-point') return this.serverEndPoint;
-    if (type === 'tls-unique') {
-      // RFC 5929 §3.1: the first Finished message of the handshake (the client's on a full
-      // handshake, ours on a resumed one). Defined for TLS 1.2; accepted on TLS 1.3 as well,
-      // where Python clients (slixmpp) still send it: each TLS 1.3 Finished covers the whole
-      // transcript, so a man in the middle, with two different handshakes, cannot match it.
-      return s.isSessionReused() ? s.getFinished() : s.getPeerFinished();
-    }
-    return undefined;
-  }
-
   advertisesChannelBinding(type: string): boolean {
-    if (this.channelBinding(type) === undefined) return false;
-    // RFC 9266: tls-unique is not defined for TLS 1.3, so it is not offered there.
-    return !(type === 'tls-unique' && this.tlsProtocol() === 'TLSv1.3');
+    return this.channelBinding(type) !== undefined && this.bindings!.advertises(type);
   }
 
   tlsProtocol(): string | undefined {
@@ -133,9 +113,4 @@ export class SocketTransport implements Transport {
   destroy(): void {
     this.socket.destroy();
   }
-}
-
-function normalizeAddress(addr: string | undefined): string {
-  if (!addr) return 'unknown';
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }

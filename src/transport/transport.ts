@@ -1,6 +1,6 @@
 /**
  * What the XMPP stream layer needs from a connection, whatever carries it
- * (TCP with STARTTLS, direct TLS, and later WebSocket).
+ * (TCP with STARTTLS, direct TLS, and WebSocket).
  */
 export interface Transport {
   readonly remoteAddress: string;
@@ -14,6 +14,7 @@ export interface Transport {
   channelBinding(type: string): Buffer | undefined;
   /** Whether to advertise a channel-binding type (XEP-0440); some are accepted but not advertised. */
   advertisesChannelBinding(type: string): boolean;
+  /** On a WebSocket each write is one message, so it must hold one top-level element. */
   write(data: string): void;
   /** Bytes queued in user space that the peer has not read yet. */
   pendingBytes(): number;

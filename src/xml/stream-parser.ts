@@ -113,6 +113,11 @@ export class XmlStreamParser {
     }
   }
 
+  /** Elements opened and not yet closed inside the root (0 between stanzas). */
+  get openElements(): number {
+    return this.stack.length;
+  }
+
   private fail(condition: XmlStreamErrorCondition, message: string): XmlStreamError {
     this.failure ??= new XmlStreamError(condition, message);
     return this.failure;

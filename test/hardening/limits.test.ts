@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { openSqliteDriver } from '../../src/storage/sqlite/driver.ts';
 import { is, ns, RawClient, streamHeader, x } from '../helpers/raw-client.ts';
+import { type EventRow, readSecurityEvents } from '../helpers/security-events.ts';
 import { type RampartProcess, startRampart } from '../helpers/server.ts';
 
 /**
@@ -94,37 +93,9 @@ function healthz(): Promise<number> {
   });
 }
 
-interface EventRow {
-  id: number;
-  time: number;
-  threat: string;
-  rule: string;
-  actor: string;
-  target: string | null;
-  address: string | null;
-  verdict: string;
-  evidence: string | null;
-}
-
-/** Reads security events straight from the SQLite file, read-only, as an auditor would. */
-async function securityEvents(
-  where: (e: EventRow) => boolean,
-  atLeast: number,
-): Promise<EventRow[]> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const db = openSqliteDriver(join(server.dataDir, 'rampart.db'), { readonly: true });
-    try {
-      const rows = db
-        .prepare<[], EventRow>('SELECT * FROM security_events ORDER BY id')
-        .all()
-        .filter(where);
-      if (rows.length >= atLeast || Date.now() > deadline) return rows;
-    } finally {
-      db.close();
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Security events of the server under test (T4/T5 rules below). */
+function securityEvents(where: (e: EventRow) => boolean, atLeast: number): Promise<EventRow[]> {
+  return readSecurityEvents(server.dataDir, where, atLeast);
 }
 
 before(async () => {

@@ -138,12 +138,13 @@ export class RawClient {
   private readonly waiters: Waiter[] = [];
   private readonly closeWaiters: (() => void)[] = [];
 
-  private constructor(socket: Socket | TLSSocket, opts: ConnectOptions) {
+  /** `listen` false: a subclass reads the socket itself (WebSocket framing). */
+  protected constructor(socket: Socket | TLSSocket, opts: ConnectOptions, listen = true) {
     this.socket = socket;
     this.domain = opts.domain ?? TEST_DOMAIN;
     this.timeoutMs = opts.timeoutMs ?? 4000;
     this.resetParser();
-    this.attach(socket);
+    if (listen) this.attach(socket);
   }
 
   /** Opens a TCP (or direct TLS) connection; resolves once it is connected. */
@@ -210,7 +211,7 @@ export class RawClient {
     socket.on('close', () => this.onClose());
   }
 
-  private resetParser(): void {
+  protected resetParser(): void {
     const p = new SaxesParser({ xmlns: true });
     this.decoder = new TextDecoder('utf-8');
     this.stack = [];
@@ -224,7 +225,7 @@ export class RawClient {
     this.parser = p;
   }
 
-  private onData(chunk: Buffer): void {
+  protected onData(chunk: Buffer): void {
     const p = this.parser;
     if (!p) return;
     try {
@@ -236,7 +237,7 @@ export class RawClient {
     }
   }
 
-  private depth = 0;
+  protected depth = 0;
 
   private onOpen(tag: SaxesTagNS): void {
     if (this.depth++ === 0) {
@@ -275,7 +276,7 @@ export class RawClient {
     else top.children.push(t);
   }
 
-  private onElement(el: XmlElement): void {
+  protected onElement(el: XmlElement): void {
     this.events.push({ kind: 'element', el });
     if (el.name === 'features' && el.xmlns === ns.stream) this.features = el;
     if (isServerPing(el, this.domain)) {
@@ -296,7 +297,7 @@ export class RawClient {
     this.queue.push(el);
   }
 
-  private onClose(): void {
+  protected onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.events.push({ kind: 'closed' });

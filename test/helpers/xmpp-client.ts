@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, client, type XmlElement, xml } from '@xmpp/client';
+import { WebSocket as NodeWebSocket } from 'ws';
 
 /**
  * @xmpp/client (xmpp.js) driven from tests: log in over STARTTLS or direct TLS, collect every
@@ -18,6 +19,8 @@ export interface XmppJsOptions {
   resource?: string;
   /** Connect to the XEP-0368 direct-TLS port instead of STARTTLS. */
   directTls?: boolean;
+  /** `port` is the HTTPS port: XMPP over WebSocket (RFC 7395) at /xmpp-websocket. */
+  websocket?: boolean;
   domain?: string;
   timeoutMs?: number;
 }
@@ -74,9 +77,14 @@ interface Waiter {
 export async function connectXmppJs(opts: XmppJsOptions): Promise<XmppJsClient> {
   const domain = opts.domain ?? 'localhost';
   const scheme = opts.directTls ? 'xmpps' : 'xmpp';
+  // xmpp.js uses the global WebSocket, which Node 20 lacks; `ws` honours the
+  // self-signed switch below like the TCP transports do, on every Node version.
+  if (opts.websocket) globalThis.WebSocket = NodeWebSocket as unknown as typeof WebSocket;
   let mechanism = '';
   const xmpp = client({
-    service: `${scheme}://127.0.0.1:${opts.port}`,
+    service: opts.websocket
+      ? `wss://localhost:${opts.port}/xmpp-websocket`
+      : `${scheme}://127.0.0.1:${opts.port}`,
     domain,
     ...(opts.resource === undefined ? {} : { resource: opts.resource }),
     credentials: async (authenticate, mechanisms) => {

@@ -143,6 +143,39 @@ describe('@xmpp/client against rampart', () => {
     });
   });
 
+  test('logs in over WebSocket (RFC 7395) and chats both ways with a TCP client', async () => {
+    await withServerLog(server, async () => {
+      const [wName, tName] = [await user('js-web'), await user('js-tcp')];
+      await server.addContacts(wName, tName);
+      const web = await connect(wName, {
+        websocket: true,
+        port: server.ports.https,
+        resource: 'tab',
+      });
+      assert.equal(web.jid, `${wName}@localhost/tab`);
+      assert.equal(web.mechanism, 'SCRAM-SHA-1');
+      const tcp = await connect(tName, { resource: 'desk' });
+      await goOnline(tcp, 'at my desk');
+      await goOnline(web);
+      const seen = await web.waitFor(isPresence(tcp.jid), "the TCP contact's presence");
+      assert.equal(seen.getChildText('status'), 'at my desk');
+      await tcp.waitFor(isPresence(web.jid), "the web contact's presence");
+
+      await web.send(
+        xml('message', { to: tcp.bare, type: 'chat' }, xml('body', null, 'from the browser')),
+      );
+      await tcp.waitFor(chat(web.jid, 'from the browser'), 'message over WebSocket');
+      await tcp.send(
+        xml('message', { to: web.jid, type: 'chat' }, xml('body', null, 'from the desk')),
+      );
+      await web.waitFor(chat(tcp.jid, 'from the desk'), 'message to the WebSocket');
+      const pong = await web.iq(
+        xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+      );
+      assert.equal(pong.attrs.type, 'result', pong.toString());
+    });
+  });
+
   test('a message to an offline contact arrives at its next available presence, once', async () => {
     await withServerLog(server, async () => {
       const [aName, cName] = [await user('js-sender'), await user('js-sleeper')];
