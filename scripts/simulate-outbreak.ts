@@ -41,8 +41,8 @@ if (lureKind !== 'lookalike' && lureKind !== 'plain') throw new Error('--lure lo
 // The engine is switched by the config's policy section, when this build has one.
 const hasPolicy = 'policy' in configSchema.shape;
 const ENGINE_CONFIG: Record<Mode, string> = {
-  on: hasPolicy ? '[policy]\nmode = "enforce"\n' : '',
-  off: hasPolicy ? '[policy]\nmode = "off"\n' : '',
+  on: hasPolicy ? '[policy]\ndefault_mode = "enforce"\n' : '',
+  off: hasPolicy ? '[policy]\ndefault_mode = "off"\n' : '',
 };
 // One address (127.0.0.1) carries every session; the flood shield keeps its defaults.
 const LIMITS = [
