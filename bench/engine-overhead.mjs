@@ -41,7 +41,8 @@ const SECONDS = Number(opt.seconds);
 const WARMUP = Number(opt.warmup);
 const PASSWORD = 'engine overhead bench 1';
 const HAS_POLICY = 'policy' in configSchema.shape;
-if (!HAS_POLICY) console.log('this build has no [policy] section: the engine is not in the message path');
+if (!HAS_POLICY)
+  console.log('this build has no [policy] section: the engine is not in the message path');
 
 /** The shared corpus: ../shared next to the checkout (or next to its parent's, for worktrees). */
 function corpusPath() {
