@@ -128,7 +128,10 @@ export async function connectXmppJs(opts: XmppJsOptions): Promise<XmppJsClient> 
     const extra = errors.length
       ? ` (client errors: ${errors.map((e) => e.message).join('; ')})`
       : '';
-    throw new Error(`${(err as Error).message}${extra}`);
+    // @xmpp errors often carry only a condition (SASL or stream error), not a message.
+    const e = err as Error & { condition?: string; text?: string; code?: string };
+    const detail = [e.name, e.condition, e.code, e.text].filter(Boolean).join(' ');
+    throw new Error(`${e.message} [${detail}]${extra}`);
   });
 
   const tlsSocket = xmpp.socket?.socket as { getProtocol?: () => string | null } | undefined;
