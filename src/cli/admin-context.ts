@@ -2,6 +2,7 @@ import { notifyServerMany } from '../admin/control-socket.ts';
 import { type AdminOperations, createAdminOperations } from '../admin/operations.ts';
 import { loadConfig } from '../config/load.ts';
 import { type Config, configSchema } from '../config/schema.ts';
+import type { Storage } from '../storage/ports.ts';
 import type { ParsedArgs } from './command.ts';
 import type { CliIo } from './io.ts';
 
@@ -21,7 +22,7 @@ export function configFlagsOf(args: ParsedArgs): Record<string, string | undefin
 export async function withAdmin<T>(
   args: ParsedArgs,
   io: CliIo,
-  fn: (ops: AdminOperations, config: Config) => Promise<T>,
+  fn: (ops: AdminOperations, config: Config, storage: Storage) => Promise<T>,
 ): Promise<T> {
   let config = loadConfig({ flags: configFlagsOf(args), env: io.env });
   const { openStorage } = await import('../storage/open.ts');
@@ -38,7 +39,7 @@ export async function withAdmin<T>(
       config,
       notify: (events) => notifyServerMany(config.data_dir, events),
     });
-    return await fn(ops, config);
+    return await fn(ops, config, storage);
   } finally {
     await storage.close();
   }

@@ -11,6 +11,7 @@ import {
   UsageError,
   usageLine,
 } from './command.ts';
+import { filesCommands } from './files.ts';
 import type { CliIo } from './io.ts';
 import { rosterCommands } from './roster.ts';
 import { startCommand } from './start.ts';
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command[] = [
   ...userCommands,
   ...rosterCommands,
   ...threatCommands,
+  ...filesCommands,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.length > 1).map((c) => c.name[0] as string));

@@ -350,80 +350,81 @@ export const configSchema = z
           .describe(
             '`link`: anyone with the (unguessable) URL may download. `party`: only the uploader and the accounts the uploader sent the link to (per-recipient signed URLs, see docs/files.md).',
           ),
-        scan: z
-          .object({
-            name_mismatch: ruleMode
-              .default('enforce')
-              .describe(
-                'A file whose real type (magic bytes) is of another kind than its name says (a program named .jpg).',
-              ),
-            type_policy: ruleMode
-              .default('enforce')
-              .describe('Files (or archive entries) of a blocked type or extension.'),
-            blocked_types: z
-              .array(z.string().min(1))
-              .default([...DEFAULT_BLOCKED_TYPES])
-              .describe(
-                'Real types refused (file-type extensions, plus `script` for #! files), found by magic bytes.',
-              ),
-            blocked_extensions: z
-              .array(z.string().min(1))
-              .default([...DEFAULT_BLOCKED_EXTENSIONS])
-              .describe('File name extensions refused, lower case without the dot.'),
-            archive: ruleMode
-              .default('enforce')
-              .describe(
-                'Archive inspection: zip bombs, encrypted entries, nesting deeper than the limit.',
-              ),
-            max_archive_depth: positive
-              .max(10)
-              .default(3)
-              .describe('Archives inside archives are opened to this depth; deeper is refused.'),
-            max_archive_entries: positive
-              .default(10_000)
-              .describe('Most entries inspected in one upload (all archive levels together).'),
-            max_expanded_bytes: positive
-              .default(1024 * 1024 * 1024)
-              .describe('Largest total uncompressed size of an archive (zip bomb guard).'),
-            max_ratio: positive
-              .max(100_000)
-              .default(100)
-              .describe('Largest uncompressed/compressed ratio of an archive entry over 1 MiB.'),
-            uninspectable_archives: ruleMode
-              .default('monitor')
-              .describe('Archives Rampart cannot open (7z, rar): refused only when `enforce`.'),
-            deny_list: ruleMode
-              .default('enforce')
-              .describe('Files whose SHA-256 is in `deny_sha256` (also inside archives).'),
-            deny_sha256: z
-              .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 characters)'))
-              .default([])
-              .describe('SHA-256 hashes of known-bad files.'),
-            clamav: ruleMode
-              .default('enforce')
-              .describe('Verdict of clamd, when `clamd_socket` or `clamd_host` is set.'),
-            clamd_socket: z
-              .string()
-              .optional()
-              .describe('Unix socket of clamd (LocalSocket in clamd.conf).'),
-            clamd_host: z
-              .string()
-              .optional()
-              .describe('Host of clamd over TCP (TCPSocket), when no socket is set.'),
-            clamd_port: port.default(3310).describe('TCP port of clamd.'),
-            clamd_timeout_ms: positive
-              .max(600_000)
-              .default(30_000)
-              .describe('Longest wait for clamd (connect, stream and verdict).'),
-            clamd_failure: z
-              .enum(['closed', 'open'])
-              .default('closed')
-              .describe(
-                'When clamd is down or times out: `closed` holds the file (safe default), `open` serves it after the other checks.',
-              ),
-          })
-          .strict()
-          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+
+    upload_scan: z
+      .object({
+        name_mismatch: ruleMode
+          .default('enforce')
+          .describe(
+            'A file whose real type (magic bytes) is of another kind than its name says (a program named .jpg).',
+          ),
+        type_policy: ruleMode
+          .default('enforce')
+          .describe('Files (or archive entries) of a blocked type or extension.'),
+        blocked_types: z
+          .array(z.string().min(1))
+          .default([...DEFAULT_BLOCKED_TYPES])
+          .describe(
+            'Real types refused (file-type extensions, plus `script` for #! files), found by magic bytes.',
+          ),
+        blocked_extensions: z
+          .array(z.string().min(1))
+          .default([...DEFAULT_BLOCKED_EXTENSIONS])
+          .describe('File name extensions refused, lower case without the dot.'),
+        archive: ruleMode
+          .default('enforce')
+          .describe(
+            'Archive inspection: zip bombs, encrypted entries, nesting deeper than the limit.',
+          ),
+        max_archive_depth: positive
+          .max(10)
+          .default(3)
+          .describe('Archives inside archives are opened to this depth; deeper is refused.'),
+        max_archive_entries: positive
+          .default(10_000)
+          .describe('Most entries inspected in one upload (all archive levels together).'),
+        max_expanded_bytes: positive
+          .default(1024 * 1024 * 1024)
+          .describe('Largest total uncompressed size of an archive (zip bomb guard).'),
+        max_ratio: positive
+          .max(100_000)
+          .default(100)
+          .describe('Largest uncompressed/compressed ratio of an archive entry over 1 MiB.'),
+        uninspectable_archives: ruleMode
+          .default('monitor')
+          .describe('Archives Rampart cannot open (7z, rar): refused only when `enforce`.'),
+        deny_list: ruleMode
+          .default('enforce')
+          .describe('Files whose SHA-256 is in `deny_sha256` (also inside archives).'),
+        deny_sha256: z
+          .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 characters)'))
+          .default([])
+          .describe('SHA-256 hashes of known-bad files.'),
+        clamav: ruleMode
+          .default('enforce')
+          .describe('Verdict of clamd, when `clamd_socket` or `clamd_host` is set.'),
+        clamd_socket: z
+          .string()
+          .optional()
+          .describe('Unix socket of clamd (LocalSocket in clamd.conf).'),
+        clamd_host: z
+          .string()
+          .optional()
+          .describe('Host of clamd over TCP (TCPSocket), when no socket is set.'),
+        clamd_port: port.default(3310).describe('TCP port of clamd.'),
+        clamd_timeout_ms: positive
+          .max(600_000)
+          .default(30_000)
+          .describe('Longest wait for clamd (connect, stream and verdict).'),
+        clamd_failure: z
+          .enum(['closed', 'open'])
+          .default('closed')
+          .describe(
+            'When clamd is down or times out: `closed` holds the file (safe default), `open` serves it after the other checks.',
+          ),
       })
       .strict()
       .prefault({}),

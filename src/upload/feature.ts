@@ -27,7 +27,7 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
     config,
     ctx.storage.files,
     keys,
-    createFileScanner(config.upload.scan),
+    createFileScanner(config.upload_scan),
   );
   const { disco } = uploadModule(ctx, service);
   routes.add(

@@ -6,7 +6,7 @@ import { isEicar } from './eicar.ts';
 import { detectType, extensionOf, nameContradictsType, type RealType } from './file-kind.ts';
 import { type Finding, note } from './findings.ts';
 
-type ScanConfig = Config['upload']['scan'];
+type ScanConfig = Config['upload_scan'];
 
 /** Enough of the start of a file for every magic-byte check (office files need a little more). */
 const HEAD_BYTES = 1024 * 1024;
