@@ -12,6 +12,7 @@ import { createLogger } from './log/logger.ts';
 import { blockingModule, NS_BLOCKING } from './modules/blocking/index.ts';
 import { capsModule } from './modules/caps/index.ts';
 import { carbonsModule, NS_CARBONS } from './modules/carbons/index.ts';
+import { csiModule } from './modules/csi/index.ts';
 import { discoModule } from './modules/disco/index.ts';
 import { lastActivityModule } from './modules/last/index.ts';
 import { offlineModule } from './modules/offline/index.ts';
@@ -122,6 +123,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const flood = floodModule(ctx);
   pepNotifications(ctx, pep, capsModule(ctx), rosters, blocking);
   carbonsModule(ctx);
+  csiModule(ctx);
   const routes = new HttpRoutes();
   const upload = uploadFeature(ctx, routes);
   discoModule(

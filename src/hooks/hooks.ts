@@ -15,6 +15,9 @@ export interface HookMap {
 
 type Entry<K extends keyof HookMap> = { fn: HookMap[K]; priority: number };
 
+/** Handles a top-level element that is not a stanza (a "nonza", e.g. XEP-0352 <active/>). */
+export type NonzaHandler = (el: XmlElement, session: Session) => void;
+
 /** Loads per-account state before a session of that account goes live (async, awaited). */
 export type SessionPreparer = (account: string) => Promise<void>;
 
@@ -33,6 +36,20 @@ export class Hooks {
   }
 
   private readonly preparers: SessionPreparer[] = [];
+  private readonly nonzas = new Map<string, NonzaHandler>();
+
+  /** Claims the top-level elements of namespace `ns` on established streams. */
+  onNonza(ns: string, fn: NonzaHandler): void {
+    this.nonzas.set(ns, fn);
+  }
+
+  /** Hands `el` to the module that claimed its namespace; false when none did. */
+  nonza(el: XmlElement, session: Session): boolean {
+    const fn = this.nonzas.get(el.xmlns ?? '');
+    if (!fn) return false;
+    fn(el, session);
+    return true;
+  }
 
   /** Runs before a bound session becomes reachable; binding waits for every preparer. */
   onPrepare(fn: SessionPreparer): void {

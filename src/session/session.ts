@@ -1,6 +1,7 @@
 import type { StreamErrorCondition } from '../stanza/errors.ts';
 import type { Jid } from '../stanza/jid.ts';
 import type { XmlElement } from '../xml/element.ts';
+import { ClientStateGate } from './client-state.ts';
 
 /**
  * Told what became of a stanza: the client confirmed it (XEP-0198 ack, or at once when the
@@ -31,6 +32,8 @@ export class Session {
   rosterRequested = false;
   /** Full JIDs this session sent directed presence to (they get its unavailable). */
   readonly directedPresence = new Set<string>();
+  /** XEP-0352: holds non-urgent stanzas while the client says it is inactive. */
+  readonly clientState = new ClientStateGate((el, receipt) => this.output.send(el, receipt));
 
   constructor(
     readonly jid: Jid,
@@ -41,7 +44,7 @@ export class Session {
   }
 
   send(el: XmlElement, receipt?: DeliveryReceipt): void {
-    this.output.send(el, receipt);
+    this.clientState.send(el, receipt);
   }
 
   /** Stream management (XEP-0198) takes the output over and carries it across connections. */

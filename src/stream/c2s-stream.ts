@@ -413,6 +413,7 @@ export class C2sStream implements SmLink {
   }
 
   private onStanza(el: XmlElement): void {
+    if (el.xmlns !== NS.client && this.ctx.hooks.nonza(el, this.session!)) return;
     if (
       el.xmlns !== NS.client ||
       (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq')
