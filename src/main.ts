@@ -36,6 +36,8 @@ import { openStorage } from './storage/open.ts';
 import { StreamManagement } from './stream/stream-management.ts';
 import { floodModule } from './threat/flood/index.ts';
 import { DEFAULT_OUTBREAK_POLICY, outbreakModule } from './threat/outbreak/index.ts';
+import { threatEngineModule } from './threat/pipeline/index.ts';
+import { policyFromConfig } from './threat/policy-config.ts';
 import { SecurityEvents } from './threat/security-events.ts';
 import { startC2sListeners } from './transport/listeners.ts';
 import { loadTlsMaterial } from './transport/tls-material.ts';
@@ -121,6 +123,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const blocking = blockingModule(ctx, presence.broadcaster);
   const pep = pepModule(ctx);
   const flood = floodModule(ctx);
+  const threatPolicy = policyFromConfig(config.policy);
+  const engine = threatEngineModule(ctx, rosters, threatPolicy.policy, threatPolicy.sharedGroups);
   pepNotifications(ctx, pep, capsModule(ctx), rosters, blocking);
   carbonsModule(ctx);
   csiModule(ctx);
@@ -183,6 +187,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         stopSweep();
         upload.stop();
         outbreak.service.close();
+        engine.close();
         const listenersClosed = c2s.close();
         // Sessions end now rather than hibernate; their unacked messages go to offline storage.
         ctx.streamManagement.shutdown();

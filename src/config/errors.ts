@@ -41,6 +41,8 @@ export function describeAllowed(info: ConfigKeyInfo): string {
     }
     case 'boolean':
       return 'true or false';
+    case 'table':
+      return 'a table of named lists of strings (in the environment: the same as JSON)';
     case 'enum':
       return `one of ${quoteList(info.options ?? [])}`;
     case 'list': {

@@ -33,8 +33,14 @@ const ENV_CONFIG = 'RAMPART_CONFIG';
 const KEYS = listConfigKeys();
 const BY_KEY = new Map(KEYS.map((k) => [k.key, k]));
 const BY_ENV = new Map(KEYS.map((k) => [k.env, k]));
-const TABLES = new Set(KEYS.filter((k) => k.path.length > 1).map((k) => k.path[0] as string));
-const TOP_LEVEL_NAMES = [...KEYS.filter((k) => k.path.length === 1).map((k) => k.key), ...TABLES];
+/** Every table and nested table that holds keys ('limits', 'policy', 'policy.modes', ...). */
+const TABLES = new Set(
+  KEYS.flatMap((k) => k.path.slice(1).map((_, i) => k.path.slice(0, i + 1).join('.'))),
+);
+const TOP_LEVEL_NAMES = [
+  ...KEYS.filter((k) => k.path.length === 1).map((k) => k.key),
+  ...[...TABLES].filter((t) => !t.includes('.')),
+];
 
 /** The config file named by --config, else RAMPART_CONFIG; undefined when neither is set. */
 export function configFilePath(input: LoadConfigInput): string | undefined {
@@ -130,30 +136,32 @@ function readConfigFile(file: string, cwd: string, layers: Layers): void {
     layers.set(info, resolved, sourceOf(info.key));
   };
 
-  for (const [name, value] of Object.entries(doc)) {
-    if (TABLES.has(name)) {
-      if (!isTable(value)) {
-        throw new ConfigError(
-          `config error: ${name} (${describeSource(sourceOf(name))}): must be a table ([${name}]), got ${showValue(value)}`,
-        );
+  // Tables may nest ([policy.modes]); a key naming a leaf takes its value whole, even a table.
+  const walk = (table: Record<string, unknown>, prefix: string): void => {
+    for (const [name, value] of Object.entries(table)) {
+      const key = prefix === '' ? name : `${prefix}.${name}`;
+      const info = BY_KEY.get(key);
+      if (info !== undefined) {
+        setLeaf(info, value);
+        continue;
       }
-      for (const [sub, subValue] of Object.entries(value)) {
-        const key = `${name}.${sub}`;
-        const info = BY_KEY.get(key);
-        if (info === undefined) {
-          throw unknownKey(
-            key,
-            KEYS.filter((k) => k.path[0] === name).map((k) => k.key),
+      if (TABLES.has(key)) {
+        if (!isTable(value)) {
+          throw new ConfigError(
+            `config error: ${key} (${describeSource(sourceOf(key))}): must be a table ([${key}]), got ${showValue(value)}`,
           );
         }
-        setLeaf(info, subValue);
+        walk(value, key);
+        continue;
       }
-      continue;
+      const candidates =
+        prefix === ''
+          ? [...TOP_LEVEL_NAMES, ...BY_KEY.keys()]
+          : KEYS.filter((k) => k.key.startsWith(`${prefix}.`)).map((k) => k.key);
+      throw unknownKey(key, candidates);
     }
-    const info = BY_KEY.get(name);
-    if (info === undefined) throw unknownKey(name, [...TOP_LEVEL_NAMES, ...BY_KEY.keys()]);
-    setLeaf(info, value);
-  }
+  };
+  walk(doc, '');
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -259,6 +267,12 @@ function coerce(info: ConfigKeyInfo, text: string, cwd: string): unknown {
       if (['false', '0', 'no', 'off'].includes(lower)) return false;
       return text;
     }
+    case 'table':
+      try {
+        return JSON.parse(t) as unknown;
+      } catch {
+        return text;
+      }
     case 'list':
       return t
         .split(',')

@@ -459,6 +459,129 @@ export const configSchema = z
       .strict()
       .prefault({}),
 
+    policy: z
+      .object({
+        default_mode: ruleMode
+          .default('enforce')
+          .describe('Mode of every threat rule not named in policy.modes.'),
+        modes: z
+          .object({
+            stranger: ruleMode
+              .optional()
+              .describe(
+                "T1: messages from people not in the recipient's contacts are held as contact requests; per-hour limit on strangers contacted.",
+              ),
+            content: ruleMode
+              .optional()
+              .describe(
+                'T5/T9 content guard: bidi overrides, invisible runs, zalgo, emoji walls, huge words.',
+              ),
+            url: ruleMode
+              .optional()
+              .describe('T2/T9 URL inspector: suspicious and dangerous links.'),
+            file_offer: ruleMode
+              .optional()
+              .describe('T2: programs, disguised names and archives offered as files.'),
+            dlp: ruleMode
+              .optional()
+              .describe('T3/T6: secrets and trojan-style machine reports sent to strangers.'),
+            classifier: ruleMode.optional().describe('T1: the spam and phishing classifier.'),
+            markup: ruleMode
+              .optional()
+              .describe('T9: strip XHTML-IM and other executable markup from delivered messages.'),
+          })
+          .strict()
+          .prefault({}),
+        shared_groups: z
+          .record(z.string().min(1).max(64), z.array(z.string().min(1).max(1023)).max(10_000))
+          .default({})
+          .describe(
+            'Named groups whose members are each other\'s contacts for the stranger policy; a member is a bare JID or a whole domain, e.g. `staff = ["example.com"]`.',
+          ),
+        events_include_text: z
+          .boolean()
+          .default(false)
+          .describe('Put the first 1000 characters of the message in security events.'),
+        content_guard: z
+          .object({
+            max_word_bytes: positive
+              .max(1024 * 1024)
+              .default(4096)
+              .describe('Longest unbroken "word", in bytes, before a body is refused.'),
+            max_zero_width_run: positive
+              .max(1000)
+              .default(3)
+              .describe('Run of invisible characters at which a body is refused.'),
+            max_combining_ratio: z
+              .number()
+              .positive()
+              .max(100)
+              .default(2)
+              .describe('Combining marks per letter above which a body is refused (zalgo).'),
+            max_emoji_ratio: z
+              .number()
+              .positive()
+              .max(1)
+              .default(0.5)
+              .describe('Share of emoji among visible characters above which a body is refused.'),
+            min_emoji_count: positive
+              .max(100_000)
+              .default(40)
+              .describe('Emoji needed before max_emoji_ratio applies.'),
+          })
+          .strict()
+          .prefault({}),
+        classifier: z
+          .object({
+            hold: z
+              .number()
+              .min(0)
+              .max(1)
+              .optional()
+              .describe("Score at or above which a message is held; unset: the trained model's."),
+            label: z
+              .number()
+              .min(0)
+              .max(1)
+              .optional()
+              .describe("Score above which a message is labelled; unset: the trained model's."),
+          })
+          .strict()
+          .prefault({}),
+        stranger: z
+          .object({
+            hourly_limit: positive
+              .max(100_000)
+              .default(50)
+              .describe(
+                'Distinct strangers one account may write to per hour; the next is refused.',
+              ),
+            new_account_hourly_limit: positive
+              .max(100_000)
+              .default(10)
+              .describe('The same limit for accounts younger than new_account_days.'),
+            new_account_days: z
+              .number()
+              .int()
+              .min(0)
+              .max(3650)
+              .default(7)
+              .describe('Age in days below which an account counts as new.'),
+            max_held_per_sender: positive
+              .max(10_000)
+              .default(20)
+              .describe('Messages kept per contact request; further ones are refused.'),
+            retention_days: positive
+              .max(3650)
+              .default(14)
+              .describe('Held messages older than this are deleted.'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+
     vcard: z
       .object({
         public: z
@@ -555,7 +678,15 @@ export const configPathKeys: ReadonlySet<string> = new Set([
   'upload.dir',
 ]);
 
-export type ConfigValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';
+export type ConfigValueKind =
+  | 'string'
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'enum'
+  | 'list'
+  /** A TOML table of named string lists (e.g. policy.shared_groups). */
+  | 'table';
 
 export interface ConfigKeyInfo {
   /** e.g. ['limits', 'max_stanza_bytes'] */
@@ -641,6 +772,8 @@ function leafInfo(path: string[], s: AnySchema): ConfigKeyInfo {
     }
     case 'boolean':
       return { ...base, kind: 'boolean' };
+    case 'record':
+      return { ...base, kind: 'table' };
     case 'enum':
       return { ...base, kind: 'enum', options: (inner as z.ZodEnum).options.map(String) };
     case 'array': {

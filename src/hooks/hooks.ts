@@ -9,6 +9,8 @@ export interface HookMap {
   'session-closed': (session: Session) => void;
   /** The session sent its first available presence (RFC 6121 §4.2). */
   'initial-presence': (session: Session) => void;
+  /** `owner` now has `contact` in its roster (added or changed, by a client or the CLI). */
+  'roster-item-set': (owner: string, contact: string) => void;
   /** Extra <stream:features/> children for an authenticated stream. */
   'stream-features': (features: XmlElement[]) => void;
 }

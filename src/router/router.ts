@@ -35,6 +35,24 @@ export type OutboundFilter = (
  */
 export type InboundFilter = (stanza: XmlElement, to: string) => 'continue' | 'drop' | StanzaError;
 
+/**
+ * The threat pipeline's entry (issue 5): decides a message from a local session to a local
+ * account and delivers, labels, holds or refuses it (by throwing a StanzaError).
+ */
+export type MessageGate = (msg: XmlElement, to: Jid, session: Session) => Promise<void>;
+
+/** A message a client sent to the server's own domain JID (replies to server notices). */
+export type DomainMessageHandler = (msg: XmlElement, session: Session) => void | Promise<void>;
+
+/**
+ * The slower form of an inbound filter, for what is not in memory (an offline account's
+ * blocklist). The threat gate awaits these before it inspects or holds a message.
+ */
+export type InboundCheck = (
+  stanza: XmlElement,
+  to: string,
+) => Promise<'continue' | 'drop' | StanzaError>;
+
 /** Presence logic lives in the presence module; the router hands it every presence stanza. */
 export interface PresenceHandler {
   fromClient(stanza: XmlElement, session: Session): void | Promise<void>;
@@ -71,10 +89,13 @@ export class Router {
   private readonly accountIq = new Map<string, IqHandler>();
   readonly outboundFilters: OutboundFilter[] = [];
   readonly inboundFilters: InboundFilter[] = [];
+  readonly inboundChecks: InboundCheck[] = [];
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
   deliveryGate: DeliveryGate | undefined;
   readonly messageTaps: MessageTap[] = [];
+  messageGate: MessageGate | undefined;
+  domainMessage: DomainMessageHandler | undefined;
   presenceAuthority: PresenceAuthority = () => false;
   /** IQs the server sent to a client, by id, waiting for that client's answer. */
   private readonly awaiting = new Map<
@@ -115,6 +136,20 @@ export class Router {
   inboundVerdict(stanza: XmlElement, to: string): 'continue' | 'drop' | StanzaError {
     for (const filter of this.inboundFilters) {
       const verdict = filter(stanza, to);
+      if (verdict !== 'continue') return verdict;
+    }
+    return 'continue';
+  }
+
+  /** The inbound filters, then the asynchronous inbound checks. */
+  async inboundAdmission(
+    stanza: XmlElement,
+    to: string,
+  ): Promise<'continue' | 'drop' | StanzaError> {
+    const quick = this.inboundVerdict(stanza, to);
+    if (quick !== 'continue') return quick;
+    for (const check of this.inboundChecks) {
+      const verdict = await check(stanza, to);
       if (verdict !== 'continue') return verdict;
     }
     return 'continue';
@@ -241,8 +276,14 @@ export class Router {
   ): void | Promise<void> {
     if (!this.isLocal(to))
       throw new StanzaError('remote-server-not-found', 'federation is off on this server');
-    if (to.isDomain) return; // nothing on this server answers messages to the domain yet
-    const delivering = this.deliverMessage(msg, to, session);
+    if (to.isDomain) {
+      if (session && msg.attrs.type !== 'error') return this.domainMessage?.(msg, session);
+      return;
+    }
+    const delivering =
+      session && this.messageGate
+        ? this.messageGate(msg, to, session)
+        : this.deliverMessage(msg, to, session);
     if (!session || this.messageTaps.length === 0) return delivering;
     const tapSent = () => {
       for (const tap of this.messageTaps) tap.sent?.(msg, session);

@@ -141,6 +141,40 @@ export interface SecurityEventStore {
   }): Promise<StoredSecurityEvent[]>;
 }
 
+/** Why the server keeps a message: a stranger's contact request, or an admin's review. */
+export type HeldKind = 'request' | 'review';
+
+/** A message the threat engine kept instead of delivering (T1 contact requests, holds). */
+export interface HeldMessage {
+  id: number;
+  /** The recipient's bare JID. */
+  owner: string;
+  /** The sender's bare JID. */
+  sender: string;
+  kind: HeldKind;
+  /** The serialized <message/> as it would have been delivered. */
+  stanza: string;
+  threat?: string;
+  rule: string;
+  /** Plain words: why it was held. */
+  reason: string;
+  /** ms since epoch */
+  heldAt: number;
+}
+
+export type NewHeldMessage = Omit<HeldMessage, 'id' | 'heldAt'> & { heldAt?: number };
+
+export interface HeldMessageStore {
+  add(message: NewHeldMessage): Promise<number>;
+  /** Oldest first; every filter is optional. */
+  list(query?: { owner?: string; sender?: string; kind?: HeldKind }): Promise<HeldMessage[]>;
+  get(id: number): Promise<HeldMessage | undefined>;
+  /** Removes the messages; returns how many existed. */
+  remove(ids: number[]): Promise<number>;
+  /** Removes messages held before `time` (retention); returns how many. */
+  removeOlderThan(time: number): Promise<number>;
+}
+
 /** Small per-account documents (last activity, private XML, vCard, settings). */
 export interface KeyValueStore {
   get(owner: string, key: string): Promise<string | undefined>;
@@ -322,6 +356,7 @@ export interface Storage {
   files: FileStore;
   threatBlocks: ThreatBlockStore;
   deliveries: DeliveryLogStore;
+  held: HeldMessageStore;
   /** Flushes and closes; called on graceful shutdown. */
   close(): Promise<void>;
 }

@@ -115,6 +115,9 @@ before(async () => {
     users.map((u) => `${u}@${D},${PASSWORD}`).join('\n'),
   );
   assert.equal(r.code, 0, r.stderr);
+  // Contacts: a stranger's message would be held as a contact request (T1), not delivered.
+  await server.addContacts('alice', 'bob');
+  await server.addContacts('mallory', 'bob');
 });
 
 // Each test hangs up its clients, so that 127.0.0.1 stays under the connection cap.
@@ -147,7 +150,10 @@ describe('stanza limits end only the offending stream', () => {
     const pair = await chatPair();
     const shell = x('message', { to: pair.bob.jid, type: 'chat' }, x('body', {}, '')).toString();
     const under = await login('mallory');
-    const okBody = 'u'.repeat(MAX_STANZA - shell.length - 64);
+    // Words, not one giant word: the content guard refuses words over 4 KiB (T5).
+    const okBody = `${'u'.repeat(99)} `
+      .repeat(Math.ceil(MAX_STANZA / 100))
+      .slice(0, MAX_STANZA - shell.length - 64);
     under.send(x('message', { to: pair.bob.jid, type: 'chat' }, x('body', {}, okBody)));
     const got = await pair.bob.next(
       is.message('mallory@localhost'),

@@ -45,6 +45,7 @@ before(async () => {
     ['flooder', 'sink'].map((u) => `${u}@localhost,${PASSWORD}`).join('\n'),
   );
   assert.equal(r.code, 0, r.stderr);
+  await server.addContacts('flooder', 'sink');
 });
 
 after(async () => {

@@ -129,6 +129,16 @@ export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster
     );
   });
 
+  // The same for an offline user, whose list is not in memory (the threat gate asks first).
+  ctx.router.inboundChecks.push(async (stanza, to) => {
+    const from = Jid.tryParse(stanza.attrs.from);
+    if (!from || from.bare === to || isServer(from) || lists.cached(to) !== undefined)
+      return 'continue';
+    return listBlocks(await lists.peek(to), from)
+      ? new StanzaError('service-unavailable')
+      : 'continue';
+  });
+
   // Messages to an offline user: its list is not in memory, so read it before storing.
   const storeOffline = ctx.router.offline;
   if (storeOffline) {

@@ -64,6 +64,7 @@ export class RosterService {
       r.version = version;
     }
     this.push(owner, itemElement(item), version);
+    this.ctx.hooks.emit('roster-item-set', owner, item.contact);
   }
 
   async remove(owner: string, contact: string): Promise<boolean> {
@@ -89,6 +90,7 @@ export class RosterService {
       item ? itemElement(item) : x('item', { jid: contact, subscription: 'remove' }),
       r.version,
     );
+    if (item) this.ctx.hooks.emit('roster-item-set', owner, contact);
   }
 
   /** RFC 6121 §2.1.6: a roster push to every resource that asked for the roster. */

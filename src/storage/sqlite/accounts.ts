@@ -72,6 +72,7 @@ export class SqliteAccountStore implements AccountStore {
       'DELETE FROM offline_messages WHERE owner = ?',
       'DELETE FROM kv WHERE owner = ?',
       'DELETE FROM pubsub_nodes WHERE owner = ?',
+      'DELETE FROM held_messages WHERE owner = ?',
     ].map((sql) => db.prepare<[string]>(sql));
     const deleteAccount = db.prepare<[string]>('DELETE FROM accounts WHERE jid = ?');
     // roster_versions is kept on purpose: if the JID is created again, its roster versions

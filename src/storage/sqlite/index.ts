@@ -4,6 +4,7 @@ import { openDatabase } from './connection.ts';
 import type { OpenDriverOptions } from './driver.ts';
 import { SqliteSecurityEventStore } from './events.ts';
 import { SqliteFileStore } from './files.ts';
+import { SqliteHeldMessageStore } from './held.ts';
 import { SqliteKeyValueStore } from './kv.ts';
 import { migrate } from './migrations.ts';
 import { SqliteOfflineStore } from './offline.ts';
@@ -32,6 +33,7 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       files: new SqliteFileStore(db),
       threatBlocks: new SqliteThreatBlockStore(db),
       deliveries: new SqliteDeliveryLogStore(db),
+      held: new SqliteHeldMessageStore(db),
       async close() {
         if (!db.open) return;
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.

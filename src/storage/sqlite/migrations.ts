@@ -153,6 +153,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX delivery_artefacts_delivery ON delivery_artefacts (delivery_id);
     `,
   },
+  {
+    version: 5,
+    name: 'held messages',
+    sql: `
+      -- Messages the threat engine kept: contact requests from strangers, holds for review.
+      CREATE TABLE held_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'review')),
+        stanza TEXT NOT NULL,
+        threat TEXT,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        held_at INTEGER NOT NULL
+      );
+      CREATE INDEX held_messages_owner ON held_messages (owner, sender, id);
+      CREATE INDEX held_messages_held_at ON held_messages (held_at);
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -26,7 +26,7 @@ export function inspectorsFor(policy: ThreatPolicy, model: ClassifierModel): Ins
 }
 
 /** In monitor mode a rule reports what it would have done, and lets the message through. */
-function applyMode(v: Verdict, mode: 'monitor' | 'enforce'): Verdict {
+export function applyMode(v: Verdict, mode: 'monitor' | 'enforce'): Verdict {
   if (mode === 'enforce' || v.action === 'allow') return v;
   return { ...v, action: 'allow', evidence: { ...v.evidence, monitor: true, wouldBe: v.action } };
 }

@@ -1,5 +1,5 @@
-// Modes and thresholds for the engine's rules. The server will later build this from the
-// config's policy section; here it is a plain object with safe defaults.
+// Modes and thresholds for the engine's rules. The server builds this from the config's
+// [policy] section (src/threat/policy-config.ts); the defaults here are the safe ones.
 
 export type RuleMode = 'off' | 'monitor' | 'enforce';
 
@@ -19,6 +19,20 @@ export type ThreatPolicy = {
   };
   /** Overrides for the classifier's thresholds (defaults come from the trained model). */
   classifier?: { hold?: number; label?: number };
+  /** Stranger policy (T1): limits on contacting people who do not have you as a contact. */
+  stranger: {
+    /** Distinct strangers one account may contact per hour; the next one is refused. */
+    hourlyLimit: number;
+    /** The same for accounts younger than newAccountDays. */
+    newAccountHourlyLimit: number;
+    newAccountDays: number;
+    /** Held messages kept per (sender, recipient) request; later ones are refused. */
+    maxHeldPerSender: number;
+    /** Held messages older than this are deleted. */
+    retentionDays: number;
+  };
+  /** Put (the start of) the message text in security events. */
+  eventsIncludeText: boolean;
 };
 
 export const DEFAULT_POLICY: ThreatPolicy = {
@@ -31,6 +45,14 @@ export const DEFAULT_POLICY: ThreatPolicy = {
     maxEmojiRatio: 0.5,
     minEmojiCount: 40,
   },
+  stranger: {
+    hourlyLimit: 50,
+    newAccountHourlyLimit: 10,
+    newAccountDays: 7,
+    maxHeldPerSender: 20,
+    retentionDays: 14,
+  },
+  eventsIncludeText: false,
 };
 
 export function modeOf(policy: ThreatPolicy, rule: string): RuleMode {

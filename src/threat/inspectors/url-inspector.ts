@@ -1,5 +1,6 @@
-// T2: judges every link in a message. Strong findings (disguised links, encoded IPs,
-// programs, look-alikes, dangerous schemes) hold the message; medium ones (bare public IPs,
+// T2: judges every link in a message. Links that run code (javascript:, data:, file:,
+// vbscript:) refuse it; other strong findings (disguised links, encoded IPs, programs,
+// look-alikes) hold the message; medium ones (bare public IPs,
 // odd ports, shorteners, archives) hold it when it comes from a stranger or goes to many
 // people at once, and otherwise only label it.
 
@@ -25,11 +26,17 @@ export const urlInspector: Inspector = {
     const medium = all.filter((f) => f.strength === 'medium');
     if (strong.length === 0 && medium.length === 0) return undefined;
     const unusual = !ctx.senderIsContact || ctx.fanout > MASS_SEND_FANOUT;
-    const action = strong.length > 0 || (medium.length > 0 && unusual) ? 'hold' : 'label';
-    const shown = (strong.length > 0 ? strong : medium).map((f) => f.detail);
     const dangerous = all.some(
       (f) => f.flag === 'dangerous-scheme' || f.flag === 'legacy-im-scheme',
     );
+    // A link that runs code when clicked (T9) is never worth a review: it is refused.
+    const executes = all.some((f) => f.flag === 'dangerous-scheme');
+    const action = executes
+      ? 'refuse'
+      : strong.length > 0 || (medium.length > 0 && unusual)
+        ? 'hold'
+        : 'label';
+    const shown = (strong.length > 0 ? strong : medium).map((f) => f.detail);
     return verdict(
       action,
       dangerous ? 'T9' : 'T2',

@@ -31,8 +31,8 @@ test('a defanged link quoted by a colleague is only labelled', () => {
   assert.equal(act('blocking hxxp://203.0.113.66/ at the proxy now'), 'label');
 });
 
-test('dangerous schemes are reported as T9', () => {
+test('links that run code are refused as T9, even from a contact', () => {
   const v = urlInspector.inspect({ text: 'click vbscript:msgbox(1)' }, friend);
-  assert.equal(v?.action, 'hold');
+  assert.equal(v?.action, 'refuse');
   assert.equal(v?.threat, 'T9');
 });

@@ -1,0 +1,196 @@
+// The threat engine in the live message path. Every message to a local account passes
+// here after the server stamped its sender and before delivery: the pipeline decides, and
+// the decision is carried out (deliver, deliver with a label, hold, refuse with a stanza
+// error, or quarantine the sender) and recorded as a security event.
+
+import type { ServerContext } from '../../server/context.ts';
+import type { Session } from '../../session/session.ts';
+import { StanzaError } from '../../stanza/errors.ts';
+import { Jid } from '../../stanza/jid.ts';
+import type { XmlElement } from '../../xml/element.ts';
+import { modeOf } from '../engine/policy.ts';
+import { quarantineAccount } from '../quarantine.ts';
+import { combineVerdicts, type Verdict } from '../verdict.ts';
+import type { ContextBuilder } from './context.ts';
+import type { HoldService } from './holds.ts';
+import { Inspection, type MessageOrigin } from './inspection.ts';
+import { markupToStrip, stripMarkup } from './markup.ts';
+import type { ThreatPipeline } from './pipeline.ts';
+import { labelMessage, verdictElement } from './verdict-element.ts';
+
+const NS_OOB = 'jabber:x:oob';
+const MAX_TEXT_IN_EVENT = 1000;
+
+/** Every <body/>, and the URL of an out-of-band file offer, as the text inspectors read. */
+export function messageText(msg: XmlElement): { text: string; fileName?: string } {
+  const bodies = msg.getChildren('body').map((b) => b.text());
+  const oob = msg.getChild('x', NS_OOB)?.getChildText('url');
+  if (oob === undefined) return { text: bodies.join('\n') };
+  const name = decodeURIComponent(oob.split(/[?#]/)[0]!.split('/').pop() ?? '');
+  const text = [...bodies.filter((b) => !b.includes(oob)), oob].join('\n');
+  return name === '' ? { text } : { text, fileName: name };
+}
+
+export class ThreatGate {
+  /** The last message of each session still being inspected: later ones wait for it. */
+  private readonly tails = new Map<Session, Promise<unknown>>();
+  /** Senders told recently that their markup was stripped (one event per hour each). */
+  private readonly markupNoted = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly pipeline: ThreatPipeline,
+    readonly contexts: ContextBuilder,
+    readonly holds: HoldService,
+  ) {}
+
+  /**
+   * A message a local client sent to a local account. Inspection may wait on storage, so a
+   * session's messages are decided one after another, in the order the client sent them.
+   */
+  fromClient(msg: XmlElement, to: Jid, session: Session): Promise<void> {
+    const before = this.tails.get(session);
+    const run = before
+      ? before.then(() => this.admit(msg, to, session, 'local'))
+      : this.admit(msg, to, session, 'local');
+    const tail = run.catch(() => {});
+    this.tails.set(session, tail);
+    void tail.then(() => {
+      if (this.tails.get(session) === tail) this.tails.delete(session);
+    });
+    return run;
+  }
+
+  /**
+   * The one entry point for a message on its way to local account `to`, whatever its
+   * source (a local session now; federation and group rooms call it with their origin).
+   * Resolves once delivered or held; throws a StanzaError for the sender when refused.
+   */
+  async admit(
+    original: XmlElement,
+    to: Jid,
+    session: Session | undefined,
+    origin: MessageOrigin,
+  ): Promise<void> {
+    const from = Jid.parse(original.attrs.from!);
+    // Errors are answers to the recipient's own stanzas; talking to oneself is not a threat.
+    if (original.attrs.type === 'error' || from.bare === to.bare) {
+      return this.ctx.router.deliverMessage(original, to, session);
+    }
+    // The recipient's own rules (blocking) come first: a blocked sender cannot even ask.
+    const admitted = await this.ctx.router.inboundAdmission(original, to.bare);
+    if (admitted instanceof StanzaError) throw admitted;
+    if (admitted === 'drop') return;
+    const msg = this.defuseMarkup(original, from, to);
+    const { text, fileName } = messageText(msg);
+    const context = await this.contexts.build(from, to, text, origin);
+    if (text === '' && !context.senderIsContact && this.strangersEnforced()) {
+      return; // chat states, receipts and the like from strangers are dropped silently
+    }
+    const inspection = new Inspection(msg, from, to, text, context, session, fileName);
+    const { verdict, verdicts } = await this.pipeline.inspect(inspection);
+    this.record(inspection, verdict, verdicts);
+    switch (verdict.action) {
+      case 'allow':
+        return this.ctx.router.deliverMessage(msg, to, session);
+      case 'label':
+        return this.ctx.router.deliverMessage(labelMessage(msg, verdict, 'warning'), to, session);
+      case 'hold':
+        return this.hold(inspection, verdict, verdicts);
+      case 'refuse':
+        throw refusal(verdict);
+      case 'quarantine':
+        await quarantineAccount(
+          this.ctx,
+          from.bare,
+          verdict.reason,
+          {
+            rule: verdict.rule,
+            target: to.bare,
+          },
+          verdict.threat,
+        );
+        throw refusal(verdict);
+    }
+  }
+
+  private async hold(inspection: Inspection, top: Verdict, verdicts: Verdict[]): Promise<void> {
+    if (!(await this.ctx.router.accountExists(inspection.to.bare))) {
+      // Exactly what RFC 6121 answers for an unknown account: holding reveals nothing more.
+      throw new StanzaError('service-unavailable');
+    }
+    const kind = top.rule === 'stranger' ? 'request' : 'review';
+    // A contact request keeps the label other rules gave it, for when it is accepted; not the
+    // classifier's, which mostly reflects that the sender was a stranger.
+    const others = combineVerdicts(
+      verdicts.filter(
+        (v) => v.rule !== 'stranger' && !(v.rule === 'classifier' && v.action === 'label'),
+      ),
+    );
+    const kept =
+      kind === 'request' && others.action === 'label'
+        ? labelMessage(inspection.stanza, others, 'warning')
+        : inspection.stanza;
+    await this.holds.hold(inspection, top, kept, kind);
+  }
+
+  private strangersEnforced(): boolean {
+    return modeOf(this.pipeline.policy, 'stranger') === 'enforce';
+  }
+
+  private defuseMarkup(msg: XmlElement, from: Jid, to: Jid): XmlElement {
+    const found = markupToStrip(msg);
+    if (found.length === 0) return msg;
+    const mode = modeOf(this.pipeline.policy, 'markup');
+    if (mode === 'off') return msg;
+    const now = Date.now();
+    const last = this.markupNoted.get(from.bare);
+    if (last === undefined || now - last > 3_600_000) {
+      if (this.markupNoted.size > 10_000) this.markupNoted.clear();
+      this.markupNoted.set(from.bare, now);
+      this.ctx.events.record({
+        threat: 'T9',
+        rule: 'markup.stripped',
+        actor: from.bare,
+        target: to.bare,
+        verdict: mode === 'enforce' ? 'label' : 'allow',
+        evidence: { namespaces: found, mode },
+      });
+    }
+    return mode === 'enforce' ? stripMarkup(msg) : msg;
+  }
+
+  /** One event per rule that acted (or would have, in monitor mode). */
+  private record(inspection: Inspection, combined: Verdict, verdicts: Verdict[]): void {
+    const includeText = this.pipeline.policy.eventsIncludeText === true;
+    for (const v of verdicts) {
+      const monitored = v.evidence.monitor === true;
+      if (v.action === 'allow' && !monitored) continue;
+      const evidence: Record<string, unknown> = {
+        ...v.evidence,
+        reason: v.reason,
+        applied: combined.action,
+        context: inspection.context,
+      };
+      if (includeText) evidence.text = inspection.text.slice(0, MAX_TEXT_IN_EVENT);
+      this.ctx.events.record({
+        threat: v.threat ?? 'T1',
+        rule: v.rule,
+        actor: inspection.from.full,
+        target: inspection.to.bare,
+        ...(inspection.session ? { address: inspection.session.address } : {}),
+        verdict: v.action,
+        evidence,
+      });
+    }
+  }
+}
+
+/** The stanza error a refused sender gets: policy-violation, plain words, the verdict. */
+export function refusal(v: Verdict): StanzaError {
+  return new StanzaError(
+    'policy-violation',
+    `Your message was not delivered. ${v.reason}`,
+    verdictElement(v, 'danger'),
+  );
+}

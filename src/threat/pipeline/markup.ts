@@ -1,0 +1,32 @@
+// T9: markup a client could render or execute never reaches it. XHTML-IM (XEP-0071) is
+// deprecated and has carried script and tracking-image attacks; XHTML or SVG smuggled in
+// other elements is no better. Stripping keeps the plain <body/>, which every client shows.
+
+import type { XmlElement } from '../../xml/element.ts';
+
+export const NS_XHTML_IM = 'http://jabber.org/protocol/xhtml-im';
+const EXECUTABLE_NAMESPACES = new Set([
+  NS_XHTML_IM,
+  'http://www.w3.org/1999/xhtml',
+  'http://www.w3.org/2000/svg',
+  'http://www.w3.org/1998/Math/MathML',
+]);
+
+function executable(el: XmlElement): boolean {
+  return (el.xmlns !== undefined && EXECUTABLE_NAMESPACES.has(el.xmlns)) || el.name === 'html';
+}
+
+/** The namespaces (or names) of the top-level payloads that would be stripped. */
+export function markupToStrip(msg: XmlElement): string[] {
+  return msg
+    .elements()
+    .filter(executable)
+    .map((el) => el.xmlns ?? el.name);
+}
+
+/** A copy of the message without executable markup (the original is shared, not changed). */
+export function stripMarkup(msg: XmlElement): XmlElement {
+  const out = msg.withAttrs({});
+  out.children = msg.children.filter((c) => typeof c === 'string' || !executable(c));
+  return out;
+}

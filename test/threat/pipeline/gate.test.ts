@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openSqliteDriver } from '../../../src/storage/sqlite/driver.ts';
+import { is, ns, RawClient, stanzaErrorOf, type XmlElement, x } from '../../helpers/raw-client.ts';
+import { type RampartProcess, startRampart } from '../../helpers/server.ts';
+
+/**
+ * The threat engine in the live message path, through real client sessions: labels reach
+ * the recipient with the verdict element and a readable body, refusals reach the sender as
+ * policy-violation with plain words, strangers' messages wait as contact requests.
+ */
+const PASSWORD = 'pipeline tests 1';
+const D = 'localhost';
+const NS_VERDICT = 'urn:rampart:verdict:0';
+const NS_REQUESTS = 'urn:rampart:requests:0';
+const NS_NOTICE = 'urn:rampart:notice:0';
+const NS_DELAY = 'urn:xmpp:delay';
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gus', 'hal', 'ian', 'jo'];
+const bare = (u: string) => `${u}@${D}`;
+let server: RampartProcess;
+const clients: RawClient[] = [];
+
+async function login(username: string, resource?: string): Promise<RawClient> {
+  const c = await RawClient.login({
+    port: server.ports.c2sTls,
+    directTls: true,
+    username,
+    password: PASSWORD,
+    ...(resource === undefined ? {} : { resource }),
+  });
+  clients.push(c);
+  return c;
+}
+
+async function online(username: string): Promise<RawClient> {
+  const c = await login(username);
+  c.send(x('presence'));
+  const r = await c.iq(x('iq', { type: 'get', to: D }, x('ping', { xmlns: ns.ping })));
+  assert.equal(r.attrs.type, 'result');
+  return c;
+}
+
+function chat(to: string, body: string, id?: string): XmlElement {
+  return x('message', { to, type: 'chat', id }, x('body', {}, body));
+}
+
+const fromServer = (el: XmlElement) => el.name === 'message' && el.attrs.from === D;
+
+type EventRow = {
+  threat: string;
+  rule: string;
+  actor: string;
+  target: string;
+  verdict: string;
+  evidence: string;
+};
+
+function events(rule: string): EventRow[] {
+  const db = openSqliteDriver(join(server.dataDir, 'rampart.db'), { readonly: true });
+  try {
+    return db
+      .prepare<[string], EventRow>('SELECT * FROM security_events WHERE rule = ? ORDER BY id')
+      .all(rule);
+  } finally {
+    db.close();
+  }
+}
+
+before(async () => {
+  server = await startRampart({
+    config: '[policy.stranger]\nnew_account_hourly_limit = 2\n',
+  });
+  const r = await server.cli(
+    ['user', 'import', '-'],
+    USERS.map((u) => `${bare(u)},${PASSWORD}`).join('\n'),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  await server.addContacts('alice', 'bob');
+});
+
+after(async () => {
+  for (const c of clients) c.destroy();
+  await server?.stop();
+});
+
+describe('verdicts between contacts', () => {
+  it('label: a link to a bare public IP arrives with the verdict element and a warning line', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    const text = 'the report is at http://203.0.113.7/q3 if you need it';
+    alice.send(chat(bare('bob'), text));
+    const got = await bob.next(is.message(bare('alice')), 'the labelled message');
+    const verdict = got.getChild('verdict', NS_VERDICT);
+    assert.ok(verdict, got.toString());
+    assert.equal(verdict.attrs.level, 'warning');
+    assert.equal(verdict.attrs.threat, 'T2');
+    assert.equal(verdict.attrs.rule, 'url');
+    assert.match(verdict.text(), /IP address/);
+    const body = got.getChildText('body') ?? '';
+    assert.ok(body.endsWith(text), body);
+    const fallback = got.getChild('fallback', 'urn:xmpp:fallback:0');
+    assert.equal(fallback?.attrs.for, NS_VERDICT);
+    const end = Number(fallback?.getChild('body')?.attrs.end);
+    assert.equal([...body].slice(end).join(''), text, 'the fallback range covers the warning only');
+    const ev = events('url').find((e) => e.target === bare('bob'));
+    assert.equal(ev?.verdict, 'label');
+    assert.equal(ev?.threat, 'T2');
+    assert.match(ev?.actor ?? '', /^alice@localhost\//);
+    assert.doesNotMatch(ev?.evidence ?? '', /if you need it/, 'no message text in the event');
+  });
+
+  it('refuse: a javascript: link comes back to the sender as policy-violation in plain words', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(chat(bare('bob'), 'open javascript:alert(document.cookie)', 'js1'));
+    const err = await alice.next((e) => e.attrs.id === 'js1', 'the refusal');
+    assert.equal(stanzaErrorOf(err), 'policy-violation', err.toString());
+    const text = err.getChild('error')?.getChild('text', ns.stanzaErrors)?.text() ?? '';
+    assert.match(text, /not delivered/);
+    assert.equal(err.getChild('error')?.getChild('verdict', NS_VERDICT)?.attrs.threat, 'T9');
+    await bob.expectNone(is.message(bare('alice')), 'the refused message', 300);
+  });
+
+  it('refuse: a zalgo body (content guard) is refused; the next normal message still goes through', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(chat(bare('bob'), `h${'\u0301\u0302\u0303'.repeat(20)}i`, 'z1'));
+    const err = await alice.next((e) => e.attrs.id === 'z1', 'the refusal');
+    assert.equal(stanzaErrorOf(err), 'policy-violation');
+    alice.send(chat(bare('bob'), 'lunch at noon?'));
+    await bob.next(is.message(bare('alice'), 'lunch at noon?'), 'the next message');
+  });
+
+  it('strips XHTML-IM and keeps the plain body, with an event', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat'><body>styled</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><img src='http://tracker.example/p.gif'/>styled</body></html></message>`,
+    );
+    const got = await bob.next(is.message(bare('alice'), 'styled'), 'the message');
+    assert.equal(got.getChild('html'), undefined, got.toString());
+    assert.equal(events('markup.stripped')[0]?.threat, 'T9');
+  });
+});
+
+describe('stranger policy (T1)', () => {
+  it('holds a stranger’s messages as a contact request; adding the sender to the roster delivers them in order', async () => {
+    const bob = await online('bob');
+    const carol = await online('carol');
+    carol.send(chat(bare('bob'), 'hi bob, carol from sales here'));
+    carol.send(chat(bare('bob'), 'second message'));
+    const notice = await bob.next(fromServer, 'the server’s notice');
+    assert.match(notice.getChildText('body') ?? '', /carol@localhost.*accept/s);
+    assert.equal(notice.getChild('notice', NS_NOTICE)?.attrs.jid, bare('carol'));
+    const told = await carol.next(fromServer, 'the sender is told once');
+    assert.match(told.getChildText('body') ?? '', /waiting/);
+    await carol.expectNone(fromServer, 'a second notice to the sender', 200);
+    await bob.expectNone(is.message(bare('carol')), 'the held message', 200);
+
+    const list = await bob.iq(x('iq', { type: 'get' }, x('list', { xmlns: NS_REQUESTS })));
+    const req = list.getChild('list', NS_REQUESTS)?.getChildren('request') ?? [];
+    assert.deepEqual(
+      req.map((r) => [r.attrs.jid, r.attrs.count]),
+      [[bare('carol'), '2']],
+    );
+
+    const set = await bob.iq(
+      x('iq', { type: 'set' }, x('query', { xmlns: ns.roster }, x('item', { jid: bare('carol') }))),
+    );
+    assert.equal(set.attrs.type, 'result');
+    const first = await bob.next(is.message(bare('carol')), 'first held message');
+    const second = await bob.next(is.message(bare('carol')), 'second held message');
+    assert.equal(first.getChildText('body'), 'hi bob, carol from sales here');
+    assert.equal(second.getChildText('body'), 'second message');
+    assert.ok(first.getChild('delay', NS_DELAY)?.attrs.stamp);
+    assert.equal(events('stranger').filter((e) => e.actor.startsWith(bare('carol'))).length, 2);
+    // Now a contact: straight through.
+    carol.send(chat(bare('bob'), 'thanks!'));
+    await bob.next(is.message(bare('carol'), 'thanks!'), 'a message after acceptance');
+  });
+
+  it('a reply "accept JID" to the server’s notice accepts; the IQ query rejects', async () => {
+    const erin = await online('erin');
+    const dave = await online('dave');
+    const fred = await online('fred');
+    dave.send(chat(bare('erin'), 'dave here, about the invoice'));
+    fred.send(chat(bare('erin'), 'fred here'));
+    await erin.next(fromServer, 'notice about dave');
+    await erin.next(fromServer, 'notice about fred');
+    erin.send(chat(D, 'accept dave@localhost'));
+    const held = await erin.next(is.message(bare('dave')), 'dave’s message');
+    assert.equal(held.getChildText('body'), 'dave here, about the invoice');
+    const rejected = await erin.iq(
+      x('iq', { type: 'set' }, x('reject', { xmlns: NS_REQUESTS, jid: bare('fred') })),
+    );
+    assert.equal(rejected.attrs.type, 'result');
+    const list = await erin.iq(x('iq', { type: 'get' }, x('list', { xmlns: NS_REQUESTS })));
+    assert.equal(list.getChild('list', NS_REQUESTS)?.getChildren('request').length, 0);
+    await erin.expectNone(is.message(bare('fred')), 'fred’s rejected message', 200);
+    // Erin answering Dave is never held: she wrote to him... and he is in her roster now.
+    erin.send(chat(bare('dave'), 'got it'));
+    await dave.next(is.message(bare('erin'), 'got it'), 'the answer');
+  });
+
+  it('a new account may approach only new_account_hourly_limit strangers an hour', async () => {
+    const gus = await online('gus');
+    gus.send(chat(bare('hal'), 'hello 1'));
+    gus.send(chat(bare('ian'), 'hello 2'));
+    gus.send(chat(bare('jo'), 'hello 3', 'third'));
+    const err = await gus.next((e) => e.attrs.id === 'third', 'the refusal');
+    assert.equal(stanzaErrorOf(err), 'policy-violation', err.toString());
+    assert.match(err.getChild('error')?.getChildText('text', ns.stanzaErrors) ?? '', /2 people/);
+    assert.equal(events('stranger.limit')[0]?.actor.split('/')[0], bare('gus'));
+  });
+
+  it('a message to an account that does not exist is answered as before (service-unavailable)', async () => {
+    const hal = await online('hal');
+    hal.send(chat(bare('nobody'), 'anyone?', 'n1'));
+    const err = await hal.next((e) => e.attrs.id === 'n1', 'the error');
+    assert.equal(stanzaErrorOf(err), 'service-unavailable');
+  });
+});
