@@ -461,7 +461,7 @@ export const configSchema = z
 
     policy: z
       .object({
-        default_mode: ruleMode
+        mode: ruleMode
           .default('enforce')
           .describe('Mode of every threat rule not named in policy.modes.'),
         modes: z

@@ -97,7 +97,18 @@ before(async () => {
     USERS.map((u) => `${bare(u)},${PASSWORD}`).join('\n'),
   );
   assert.equal(r.code, 0, r.stderr);
-  const roster = await server.cli(['roster', 'import', '-'], `${bare('eve')},${bare('fay')}\n`);
+  // Contacts: a stranger's message would wait as a contact request (T1) instead of arriving.
+  const pairs = [
+    ['eve', 'fay'],
+    ['ben', 'cat'],
+    ['jon', 'ida'],
+    ['jon', 'kay'],
+    ['jon', 'cat'],
+  ];
+  const roster = await server.cli(
+    ['roster', 'import', '-'],
+    pairs.map(([a, b]) => `${bare(a!)},${bare(b!)}\n`).join(''),
+  );
   assert.equal(roster.code, 0, roster.stderr);
 });
 
@@ -338,6 +349,7 @@ describe('durability', () => {
     try {
       await own.addUser('lia', PASSWORD);
       await own.addUser('max', PASSWORD);
+      await own.addContacts('lia', 'max');
       const lia = await RawClient.login({
         port: own.ports.c2sTls,
         directTls: true,

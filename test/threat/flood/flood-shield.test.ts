@@ -101,6 +101,17 @@ before(async () => {
     users.map((u) => `${u}@localhost,${PASSWORD}`).join('\n'),
   );
   assert.equal(r.code, 0, r.stderr);
+  // Contacts: a stranger's message would wait as a contact request (T1), not be flood-held.
+  const pairs = [
+    ...['s1', 's2', 's3', 's4', 's5'].map((s) => [s, 'target']),
+    ['b1', 'b2'],
+    ...['r1', 'r2', 'r3'].map((r) => ['fast', r]),
+  ];
+  const roster = await server.cli(
+    ['roster', 'import', '-'],
+    pairs.map(([a, b]) => `${a}@localhost,${b}@localhost\n`).join(''),
+  );
+  assert.equal(roster.code, 0, roster.stderr);
 });
 
 after(async () => {
