@@ -45,8 +45,9 @@ export type MessageGate = (msg: XmlElement, to: Jid, session: Session) => Promis
 export type DomainMessageHandler = (msg: XmlElement, session: Session) => void | Promise<void>;
 
 /**
- * The slower form of an inbound filter, for what is not in memory (an offline account's
- * blocklist). The threat gate awaits these before it inspects or holds a message.
+ * A side-effect-free question about a message for local account `to` (is the sender
+ * blocked?), asked by the threat gate before it inspects or holds a message. Unlike inbound
+ * filters, which run at delivery, checks may read storage (an offline account's blocklist).
  */
 export type InboundCheck = (
   stanza: XmlElement,
@@ -141,13 +142,11 @@ export class Router {
     return 'continue';
   }
 
-  /** The inbound filters, then the asynchronous inbound checks. */
+  /** What the inbound checks say about a message for `to`, before the threat gate acts on it. */
   async inboundAdmission(
     stanza: XmlElement,
     to: string,
   ): Promise<'continue' | 'drop' | StanzaError> {
-    const quick = this.inboundVerdict(stanza, to);
-    if (quick !== 'continue') return quick;
     for (const check of this.inboundChecks) {
       const verdict = await check(stanza, to);
       if (verdict !== 'continue') return verdict;

@@ -129,14 +129,13 @@ export function blockingModule(ctx: ServerContext, presence: PresenceBroadcaster
     );
   });
 
-  // The same for an offline user, whose list is not in memory (the threat gate asks first).
+  // The same question before the threat gate inspects or holds a message (T1: a blocked
+  // stranger cannot even leave a contact request), also for an offline user.
   ctx.router.inboundChecks.push(async (stanza, to) => {
     const from = Jid.tryParse(stanza.attrs.from);
-    if (!from || from.bare === to || isServer(from) || lists.cached(to) !== undefined)
-      return 'continue';
-    return listBlocks(await lists.peek(to), from)
-      ? new StanzaError('service-unavailable')
-      : 'continue';
+    if (!from || from.bare === to || isServer(from)) return 'continue';
+    const list = lists.cached(to) ?? (await lists.peek(to));
+    return listBlocks(list, from) ? new StanzaError('service-unavailable') : 'continue';
   });
 
   // Messages to an offline user: its list is not in memory, so read it before storing.
