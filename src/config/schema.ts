@@ -461,7 +461,7 @@ export const configSchema = z
 
     policy: z
       .object({
-        mode: ruleMode
+        default_mode: ruleMode
           .default('enforce')
           .describe('Mode of every threat rule not named in policy.modes.'),
         modes: z

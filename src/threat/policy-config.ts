@@ -19,7 +19,7 @@ export function policyFromConfig(section: Config['policy']): {
   const policy: ThreatPolicy = {
     ...DEFAULT_POLICY,
     modes,
-    defaultMode: section.mode,
+    defaultMode: section.default_mode,
     contentGuard: {
       maxWordBytes: cg.max_word_bytes,
       maxZeroWidthRun: cg.max_zero_width_run,

@@ -34,6 +34,8 @@ before(async () => {
     ].join('\n'),
   });
   for (const u of ['alice', 'bob', 'carol']) await server.addUser(u, PASSWORD);
+  // Contacts: a stranger's message would wait as a contact request (T1) instead of arriving.
+  await server.addContacts('alice', 'bob');
 });
 
 after(async () => {
