@@ -263,6 +263,28 @@ class Client(slixmpp.ClientXMPP):
             pass
 
 
+async def outcome(request):
+    """Awaits an iq future; returns {type, condition, raw} for a `result` event."""
+    try:
+        reply = await request
+        return {"type": "result", "condition": None, "raw": str(reply)}
+    except slixmpp.exceptions.IqError as err:
+        return {"type": "error", "condition": err.iq["error"]["condition"], "raw": str(err.iq)}
+    except slixmpp.exceptions.IqTimeout:
+        return {"type": "timeout", "condition": None, "raw": None}
+
+
+async def command_loop(client, handle):
+    """Runs `handle(line)` for each stdin line until `quit` or end of input; prints a `result`
+    event (the command's name and what `handle` returned) after each."""
+    reader = await stdin_lines()
+    while True:
+        line = (await reader.readline()).decode().strip()
+        if line in ("", "quit"):
+            return
+        emit("result", cmd=line.split(" ")[0], **(await handle(line)))
+
+
 async def stdin_lines():
     """Commands from the test driving this script, one per line; '' at end of input."""
     loop = asyncio.get_running_loop()
