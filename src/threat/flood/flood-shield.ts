@@ -58,6 +58,8 @@ interface RecipientState {
   spilledTotal: number;
   /** Writes to storage, in order. */
   storing: Promise<void>;
+  /** Offline storage refused a held message: refuse further spills without asking again. */
+  storageFull: boolean;
   loading: boolean;
   timer: NodeJS.Timeout | undefined;
   episode: EpisodeTally | undefined;
@@ -146,8 +148,10 @@ export class FloodShield {
     const full =
       r.queue.size >= this.limits.maxHeldPerRecipient ||
       this.heldInMemory >= this.limits.maxHeldTotal;
-    if (r.spilledTotal > 0 || full) this.spill(msg, sender, to.bare, r, s);
-    else {
+    if (r.spilledTotal > 0 || full) {
+      if (r.storageFull) this.refuse(msg, r, s, to.bare);
+      else this.spill(msg, sender, to.bare, r, s);
+    } else {
       r.queue.push(sender, { msg, to });
       this.heldInMemory++;
     }
@@ -203,10 +207,24 @@ export class FloodShield {
     r.storing = r.storing.then(() =>
       this.ports.store(msg, to).catch((err: unknown) => {
         this.unspill(r, sender, 1);
+        r.storageFull = true;
         this.settle(s);
         if (r.episode) r.episode.refused++;
         this.ports.bounce(msg, asStanzaError(err));
       }),
+    );
+  }
+
+  /** Beyond every bound: the sender gets an error (and the recipient's notice counts it). */
+  private refuse(msg: XmlElement, r: RecipientState, s: SenderState, to: string): void {
+    this.settle(s);
+    if (r.episode) r.episode.refused++;
+    this.ports.bounce(
+      msg,
+      new StanzaError(
+        'resource-constraint',
+        `${to} is receiving more messages than the server can hold for now; this one was not delivered`,
+      ),
     );
   }
 
@@ -272,6 +290,7 @@ export class FloodShield {
   /** Reads spilled messages back into memory, oldest first, once memory has drained. */
   private async reload(r: RecipientState, to: string): Promise<void> {
     r.loading = true;
+    r.storageFull = false;
     try {
       // Every spill written so far, including those queued while waiting.
       let written: Promise<void>;
@@ -321,6 +340,7 @@ export class FloodShield {
   }
 
   private endEpisode(r: RecipientState, to: string): void {
+    r.storageFull = false;
     const ep = r.episode;
     r.episode = undefined;
     if (!ep) return;
@@ -369,6 +389,7 @@ export class FloodShield {
         spilled: new Map(),
         spilledTotal: 0,
         storing: Promise.resolve(),
+        storageFull: false,
         loading: false,
         timer: undefined,
         episode: undefined,

@@ -15,6 +15,7 @@ const RECIPIENT_RATE = 25;
 const RECIPIENT_BURST = 5;
 const SENDER_RATE = 10;
 const SENDER_BURST = 10;
+const MAX_OFFLINE = 40;
 
 let server: RampartProcess;
 const clients: RawClient[] = [];
@@ -81,7 +82,21 @@ function events(rule: string): EventRow[] {
   }
 }
 
-const users = ['target', 's1', 's2', 's3', 's4', 's5', 'b1', 'b2', 'fast', 'r1', 'r2', 'r3'];
+const users = [
+  'target',
+  's1',
+  's2',
+  's3',
+  's4',
+  's5',
+  'b1',
+  'b2',
+  'fast',
+  'r1',
+  'r2',
+  'r3',
+  'full',
+];
 
 before(async () => {
   server = await startRampart({
@@ -94,6 +109,8 @@ before(async () => {
       // Small, so the flood also goes through offline storage and back.
       'max_held_per_recipient = 10',
       'notice_interval_s = 1',
+      '[limits]',
+      `max_offline_messages = ${MAX_OFFLINE}`,
     ].join('\n'),
   });
   const r = await server.cli(
@@ -207,5 +224,38 @@ describe('flood shield', () => {
     // Each recipient learns why these came slowly.
     const r1Notice = await conns[0]!.next(notice('flood.sender'), 'a notice to r1');
     assert.match(r1Notice.getChildText('body') ?? '', /fast@localhost was sending far faster/);
+  });
+
+  it('beyond memory and offline storage, refuses with an error to the sender and says so', async () => {
+    const full = await online('full');
+    const senders = ['s1', 's2', 's3'];
+    const conns = await Promise.all(senders.map((s) => login(s)));
+    const perSender = 20; // 60 against 5 at once, 10 in memory and 40 in storage
+    for (let i = 0; i < perSender; i++) {
+      for (const [k, c] of conns.entries()) c.send(chat('full', `${senders[k]} ${i}`));
+    }
+    const told = await full.next(notice('flood.recipient'), 'a flood notice', 20_000);
+    const text = told.getChildText('body') ?? '';
+    const refused = Number(/(\d+) messages could not be kept/.exec(text)?.[1]);
+    assert.ok(refused >= 1, text);
+    let delivered = 0;
+    for (const s of senders) {
+      const bodies = full
+        .pending()
+        .filter(fromUser(s))
+        .map((m) => Number((m.getChildText('body') ?? '').split(' ')[1]));
+      // Whatever was kept arrived in the order it was sent.
+      assert.deepEqual(
+        bodies,
+        [...bodies].sort((a, b) => a - b),
+        `order of ${s}`,
+      );
+      delivered += bodies.length;
+    }
+    assert.equal(delivered + refused, senders.length * perSender);
+    const errors = conns.flatMap((c) =>
+      c.pending().filter((m) => m.name === 'message' && m.attrs.type === 'error'),
+    );
+    assert.equal(errors.length, refused, 'each refused message went back with an error');
   });
 });
