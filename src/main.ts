@@ -23,6 +23,7 @@ import { presenceModule } from './modules/presence/index.ts';
 import { privateStorageModule } from './modules/private/index.ts';
 import { rosterModule } from './modules/roster/index.ts';
 import { RosterService } from './modules/roster/roster-service.ts';
+import { sessionModule } from './modules/session/index.ts';
 import { NS_VCARD, vcardModule } from './modules/vcard/index.ts';
 import { versionModule } from './modules/version/index.ts';
 import { Router } from './router/router.ts';
@@ -116,6 +117,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   );
   offlineModule(ctx);
   pingModule(ctx);
+  sessionModule(ctx);
   versionModule(ctx);
   lastActivityModule(ctx);
   privateStorageModule(ctx);

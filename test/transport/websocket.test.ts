@@ -127,6 +127,11 @@ describe('RFC 7395 stream over WebSocket', () => {
       assert.ok(bindFeatures.getChild('bind', ns.bind), bindFeatures.toString());
       const jid = await c.bind('web');
       assert.equal(jid, 'alice@localhost/web');
+      // RFC 3921 session establishment, still sent by Strophe (Converse.js): a no-op result.
+      const session = await c.iq(
+        x('iq', { type: 'set' }, x('session', { xmlns: 'urn:ietf:params:xml:ns:xmpp-session' })),
+      );
+      assert.equal(session.attrs.type, 'result', session.toString());
       open.push(c);
 
       const tcp = await RawClient.login({
