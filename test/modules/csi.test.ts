@@ -65,20 +65,22 @@ describe('XEP-0352 client state indication', () => {
     bob.send(x('inactive', { xmlns: CSI }));
     await ping(bob); // nothing is held yet, so this only proves <inactive/> was handled
     const mark = bob.events.length;
+    // Presence is broadcast asynchronously: a round trip orders it before the chat state.
     alice.send(status('s1'));
+    alice.send(status('s2'));
+    alice.send(status('s3'));
+    await ping(alice);
     alice.send(
       x('message', { to: bare('bob'), type: 'chat' }, x('composing', { xmlns: CHAT_STATES })),
     );
-    alice.send(status('s2'));
-    alice.send(status('s3'));
     await ping(alice);
     await bob.expectNone(fromAlice, 'anything from alice while inactive', 300);
 
     alice.send(x('message', { to: bare('bob'), type: 'chat' }, x('body', {}, 'wake up')));
     await bob.next(is.message(bare('alice'), 'wake up'), 'the urgent message');
     assert.deepEqual(receivedSince(bob, mark).map(describeEl), [
-      'message:composing',
       'presence:s3',
+      'message:composing',
       'body:wake up',
     ]);
 

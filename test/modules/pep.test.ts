@@ -63,7 +63,9 @@ function pubsubCondition(reply: XmlElement): string | undefined {
 const note = (text: string) => x('note', { xmlns: 'urn:example:note' }, text);
 
 before(async () => {
-  server = await startRampart({ config: '[pep]\nmax_item_bytes = 2000\nmax_items = 50\n' });
+  server = await startRampart({
+    config: '[pep]\nmax_item_bytes = 2000\nmax_items = 50\nmax_nodes = 4\n',
+  });
   await server.importUsers(['alice', 'bob', 'carol', 'dave'], PASSWORD);
   await server.addContacts('alice', 'bob');
 });
@@ -340,5 +342,17 @@ describe('XEP-0163 PEP', () => {
     );
     assert.equal(stanzaErrorOf(empty), 'bad-request', empty.toString());
     assert.equal(pubsubCondition(empty), 'invalid-payload');
+  });
+
+  it('limits the number of nodes per account', async () => {
+    const carol = await login('carol');
+    for (const n of [1, 2, 3, 4]) {
+      const r = await publish(carol, `urn:example:n${n}`, note('x'));
+      assert.equal(r.attrs.type, 'result', r.toString());
+    }
+    const fifth = await publish(carol, 'urn:example:n5', note('x'));
+    assert.equal(stanzaErrorOf(fifth), 'not-allowed', fifth.toString());
+    // Publishing to an existing node is still fine.
+    assert.equal((await publish(carol, 'urn:example:n1', note('y'))).attrs.type, 'result');
   });
 });

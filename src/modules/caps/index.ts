@@ -26,7 +26,6 @@ export interface CapsModule {
  */
 export function capsModule(ctx: ServerContext): CapsModule {
   const cache = new Map<string, ReadonlySet<string>>();
-  const inflight = new Map<string, Promise<ReadonlySet<string> | undefined>>();
   const current = new WeakMap<Session, { key: string; features?: ReadonlySet<string> }>();
   const listeners: ((session: Session) => void)[] = [];
 
@@ -73,13 +72,32 @@ export function capsModule(ctx: ServerContext): CapsModule {
     return features;
   }
 
-  function observe(session: Session, c: XmlElement): void {
+  /** Sessions with a query out; at most one each, so a client cannot make the server flood it. */
+  const asking = new WeakSet<Session>();
+  /** The caps a session announced while its query was out, asked about next. */
+  const queued = new WeakMap<Session, XmlElement>();
+
+  function ask(session: Session, c: XmlElement, key: string): void {
+    asking.add(session);
+    learn(session, c, key)
+      .then((features) => apply(session, key, features))
+      .catch((err: unknown) => ctx.log.error({ err }, 'entity capabilities'))
+      .finally(() => {
+        asking.delete(session);
+        const next = queued.get(session);
+        queued.delete(session);
+        if (next) observe(session, next, true);
+      });
+  }
+
+  function observe(session: Session, c: XmlElement, retry = false): void {
     const { hash, node, ver } = c.attrs;
     if (!isSupportedCapsHash(hash) || !node || !ver || ver.length > 200 || node.length > 1024)
       return;
     const key = `${hash} ${ver}`;
-    if (current.get(session)?.key === key) return;
-    current.set(session, { key });
+    const state = current.get(session);
+    if (state?.key === key && (!retry || state.features)) return;
+    if (state?.key !== key) current.set(session, { key });
     const known = cache.get(key);
     if (known) {
       remember(key, known);
@@ -87,13 +105,8 @@ export function capsModule(ctx: ServerContext): CapsModule {
       return;
     }
     // Answers are per session: another client's claim of the same ver proves nothing.
-    const flightKey = `${session.jid.full} ${key}`;
-    if (inflight.has(flightKey)) return;
-    const pending = learn(session, c, key).finally(() => inflight.delete(flightKey));
-    inflight.set(flightKey, pending);
-    pending
-      .then((features) => apply(session, key, features))
-      .catch((err: unknown) => ctx.log.error({ err }, 'entity capabilities'));
+    if (asking.has(session)) queued.set(session, c);
+    else ask(session, c, key);
   }
 
   // Broadcast presence carries the caps; the stanza goes on unchanged.

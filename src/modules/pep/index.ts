@@ -84,6 +84,11 @@ export function pepModule(ctx: ServerContext): PepService {
     }
   };
 
+  /** A storage limit refused a request: recorded like every other defence (T5). */
+  function refused(owner: string, rule: string, evidence: Record<string, unknown>): void {
+    ctx.events.record({ threat: 'T5', rule, actor: owner, verdict: 'refuse', evidence });
+  }
+
   async function mayAccess(
     owner: string,
     viewer: string,
@@ -118,8 +123,10 @@ export function pepModule(ctx: ServerContext): PepService {
     node: string,
     fields: Map<string, string[]>,
   ): Promise<PubsubNodeConfig> {
-    if ((await store.nodes(owner)).length >= limits.max_nodes)
+    if ((await store.nodes(owner)).length >= limits.max_nodes) {
+      refused(owner, 'pep.max-nodes', { node: node.slice(0, 200), max: limits.max_nodes });
       throw new StanzaError('not-allowed', `an account may have at most ${limits.max_nodes} nodes`);
+    }
     const config = applyOptions(defaultNodeConfig(), fields, limits.max_items);
     await store.putNode(owner, node, config);
     return config;
@@ -137,12 +144,14 @@ export function pepModule(ctx: ServerContext): PepService {
     if (payload.xmlns === undefined || payload.xmlns.startsWith(NS_PUBSUB))
       throw pubsubError('bad-request', 'invalid-payload', 'the payload needs its own namespace');
     const serialized = payload.toString();
-    if (serialized.length > limits.max_item_bytes)
+    if (serialized.length > limits.max_item_bytes) {
+      refused(owner, 'pep.item-too-big', { node, bytes: serialized.length });
       throw pubsubError(
         'not-acceptable',
         'payload-too-big',
         `an item is limited to ${limits.max_item_bytes} bytes`,
       );
+    }
     const id = item.attrs.id || randomUUID();
     if (id.length > MAX_ITEM_ID) throw pubsubError('bad-request', 'invalid-payload');
     const options = optionsIn(pubsub.getChild('publish-options'), FORM_PUBLISH_OPTIONS);
