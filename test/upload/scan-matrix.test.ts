@@ -126,8 +126,8 @@ describe('upload scanning: files that must not pass', () => {
           is.message('localhost')(el) && (el.getChildText('body') ?? '').includes(`"${name}"`),
         `notice about ${name}`,
       );
-      assert.match(notice.getChildText('body') ?? '', /^\[Rampart security notice\] .*blocked/);
-      assert.equal(notice.getChild('verdict', 'urn:rampart:verdict:0')?.attrs.rule, rule);
+      assert.match(notice.getChildText('body') ?? '', /^Your upload ".*" was blocked/);
+      assert.equal(notice.getChild('notice', 'urn:rampart:notice:0')?.attrs.rule, rule);
     });
   }
 });

@@ -1,8 +1,8 @@
 import type { ServerContext } from '../../server/context.ts';
 import { StanzaError } from '../../stanza/errors.ts';
 import { Jid } from '../../stanza/jid.ts';
-import { NS } from '../../stanza/namespaces.ts';
 import type { StoredFile } from '../../storage/ports.ts';
+import { serverNotice } from '../../threat/server-notice.ts';
 import { type ScanOutcome, SlotRefused, type UploadService } from '../../upload/service.ts';
 import { type XmlElement, x } from '../../xml/element.ts';
 
@@ -76,22 +76,6 @@ export function uploadModule(
   };
 }
 
-/** A notice to a local account from the server's domain JID, labelled as Rampart's. */
-export function serverNotice(
-  ctx: ServerContext,
-  to: string,
-  text: string,
-  label: { threat: string; rule: string; verdict: string },
-): XmlElement {
-  return x(
-    'message',
-    { from: ctx.domain, to, type: 'normal', id: `rampart-${Date.now().toString(36)}` },
-    x('subject', {}, 'Rampart security notice'),
-    x('body', {}, `[Rampart security notice] ${text}`),
-    x('verdict', { xmlns: NS.verdict, ...label }),
-  );
-}
-
 /**
  * After a scan: one security event per finding (hash, real type, rule, verdict), and for a
  * blocked file a labelled notice to the uploader saying why.
@@ -119,12 +103,17 @@ export function reportScan(ctx: ServerContext, file: StoredFile, scan: ScanOutco
   }
   if (scan.verdict === 'clean') return;
   const notice = serverNotice(
-    ctx,
+    ctx.domain,
     file.owner,
     `Your upload "${file.name}" was blocked and will not be delivered: ${scan.reason}.`,
-    { threat: 'T3', rule: scan.rule ?? 'files.blocked', verdict: 'quarantine' },
+    { threat: 'T3', rule: scan.rule ?? 'files.blocked' },
   );
-  Promise.resolve(ctx.router.deliverMessage(notice, Jid.parse(file.owner))).catch((err: unknown) =>
-    ctx.log.warn({ err }, 'could not deliver the upload notice'),
-  );
+  // Every session of the uploader hears it, available or not; with none, it waits offline.
+  const owner = Jid.parse(file.owner);
+  if (ctx.sessions.count(file.owner) > 0) ctx.router.sendTo(owner, notice);
+  else {
+    Promise.resolve(ctx.router.deliverAdmitted(notice, owner)).catch((err: unknown) =>
+      ctx.log.warn({ err }, 'could not deliver the upload notice'),
+    );
+  }
 }
