@@ -37,6 +37,7 @@ import { openStorage } from './storage/open.ts';
 import { StreamManagement } from './stream/stream-management.ts';
 import { floodModule } from './threat/flood/index.ts';
 import { DEFAULT_OUTBREAK_POLICY, outbreakModule } from './threat/outbreak/index.ts';
+import { p2pPolicy } from './threat/p2p/index.ts';
 import { threatEngineModule } from './threat/pipeline/index.ts';
 import { policyFromConfig } from './threat/policy-config.ts';
 import { SecurityEvents } from './threat/security-events.ts';
@@ -132,6 +133,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   csiModule(ctx);
   const routes = new HttpRoutes();
   const upload = uploadFeature(ctx, routes);
+  p2pPolicy(ctx);
   discoModule(
     ctx,
     () => [...ctx.router.hostIqNamespaces(), NS.offline, NS_VCARD, NS_BLOCKING, NS_CARBONS],

@@ -582,6 +582,24 @@ export const configSchema = z
       .strict()
       .prefault({}),
 
+    p2p: z
+      .object({
+        file_transfer: z
+          .enum(['refuse', 'contacts'])
+          .default('refuse')
+          .describe(
+            'Peer-to-peer file transfer (Jingle file transfer, SI/SOCKS5 bytestreams, IBB, OOB with direct addresses): `refuse` answers every offer with an error pointing to HTTP upload; `contacts` lets it through where the sender may reach the recipient (an IQ to a resource needs an approved contact).',
+          ),
+        direct_candidates: z
+          .enum(['strip', 'allow'])
+          .default('strip')
+          .describe(
+            "Jingle transport candidates that carry a user's own IP address (ICE host, server- and peer-reflexive; SOCKS5 direct and assisted) are removed unless `allow` (T6); relayed candidates stay.",
+          ),
+      })
+      .strict()
+      .prefault({}),
+
     vcard: z
       .object({
         public: z
