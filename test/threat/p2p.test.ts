@@ -97,7 +97,7 @@ const iceTransport = () =>
     }),
   );
 
-async function pair(server: RampartProcess, pool: ClientPool): Promise<[RawClient, RawClient]> {
+async function pair(pool: ClientPool): Promise<[RawClient, RawClient]> {
   const ann = await pool.login('ann');
   const ben = await pool.login('ben');
   ann.send(x('presence'));
@@ -120,7 +120,7 @@ describe('peer-to-peer file transfer, default policy (refused)', () => {
     server = await startRampart();
     for (const u of ['ann', 'ben']) await server.addUser(u, PASSWORD);
     await server.addContacts('ann', 'ben');
-    [ann, ben] = await pair(server, pool);
+    [ann, ben] = await pair(pool);
   });
   after(async () => {
     pool.destroyAll();
@@ -246,7 +246,7 @@ describe('peer-to-peer file transfer allowed between contacts', () => {
   });
 
   it('a contact’s offer arrives without direct candidates; a stranger’s is refused', async () => {
-    const [ann, ben] = await pair(server, pool);
+    const [ann, ben] = await pair(pool);
     const offer = jingle(ben.jid!, fileOffer(), s5bTransport());
     ann.send(offer);
     const got = await ben.next(
