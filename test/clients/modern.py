@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """What today's clients rely on beyond RFC 6121: message carbons (XEP-0280), PEP (XEP-0163)
-with entity capabilities (XEP-0115) and the blocking command (XEP-0191), through slixmpp's own
+with entity capabilities (XEP-0115), the blocking command (XEP-0191) and vCards (XEP-0054),
+through slixmpp's own
 plugins.
 
 Logs in (resource --resource), enables carbons with --carbons, announces `NODE+notify` in its
@@ -9,6 +10,8 @@ line and prints a `result` event for each:
   send JID TEXT          a chat message
   publish NODE ID TEXT   publish <note xmlns='urn:example:note'>TEXT</note> as item ID
   block JID              add JID to the blocklist
+  setvcard NAME          publish our vCard (XEP-0054) with this full name
+  vcard JID              read JID's vCard
   status TEXT            a new available presence
   quit                   log out (also at end of input)
 Every presence and message received is printed; carbon copies as `carbon` (kind sent or
@@ -23,7 +26,7 @@ NOTE_NS = "urn:example:note"
 
 
 def install(client, args):
-    for plugin in ("xep_0060", "xep_0115", "xep_0163", "xep_0191", "xep_0280"):
+    for plugin in ("xep_0054", "xep_0060", "xep_0115", "xep_0163", "xep_0191", "xep_0280"):
         client.register_plugin(plugin)
 
     def carbon(kind):
@@ -68,6 +71,12 @@ async def command(client, line):
             client["xep_0060"].publish(client.boundjid.bare, node, id=item_id, payload=note))
     if name == "block":
         return await common.outcome(client["xep_0191"].block(rest))
+    if name == "setvcard":
+        vcard = client["xep_0054"].make_vcard()
+        vcard["FN"] = rest
+        return await common.outcome(client["xep_0054"].publish_vcard(vcard))
+    if name == "vcard":
+        return await common.outcome(client["xep_0054"].get_vcard(rest, local=False))
     if name == "status":
         client.send_presence(pstatus=rest)
         return {}

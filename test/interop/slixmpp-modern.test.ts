@@ -9,14 +9,14 @@ import {
 } from '../helpers/python-client.ts';
 import { type RampartProcess, startRampart, withServerLog } from '../helpers/server.ts';
 
-// Debian's python3-slixmpp with its own XEP-0280, XEP-0163/0115 and XEP-0191 plugins
+// Debian's python3-slixmpp with its own XEP-0280, XEP-0163/0115, XEP-0191 and XEP-0054 plugins
 // (test/clients/modern.py) against the real `rampart` command.
 
 const skip = slixmppSkipReason();
 const PASSWORD = 'modern-secret-1';
 const D = 'localhost';
 
-describe('slixmpp: carbons, PEP and blocking against rampart', { skip }, () => {
+describe('slixmpp: carbons, PEP, blocking and vCards against rampart', { skip }, () => {
   let server: RampartProcess;
   const running: PyClient[] = [];
   const bare = (u: string) => `${u}@${D}`;
@@ -159,6 +159,26 @@ describe('slixmpp: carbons, PEP and blocking against rampart', { skip }, () => {
         'the blocked contact’s message was delivered',
       );
       for (const c of [dave, erin]) assert.equal(await c.finish(), 0, c.describe());
+    });
+  });
+
+  test('vCard: the owner publishes, a contact reads it, a stranger does not', async () => {
+    await withServerLog(server, async () => {
+      const frank = await client('frank', '--resource', 'card');
+      const alice = await client('alice', '--resource', 'card');
+      const carol = await client('carol', '--resource', 'card');
+      await server.addContacts('frank', 'alice');
+      const set = await run(frank, 'setvcard Frank Example');
+      assert.equal(set.type, 'result', String(set.raw));
+      const own = await run(frank, `vcard ${bare('frank')}`);
+      assert.match(String(own.raw), /Frank Example/);
+      const contact = await run(alice, `vcard ${bare('frank')}`);
+      assert.equal(contact.type, 'result', String(contact.raw));
+      assert.match(String(contact.raw), /Frank Example/);
+      const stranger = await run(carol, `vcard ${bare('frank')}`);
+      assert.equal(stranger.type, 'error', String(stranger.raw));
+      assert.doesNotMatch(String(stranger.raw), /Frank Example/);
+      for (const c of [frank, alice, carol]) assert.equal(await c.finish(), 0, c.describe());
     });
   });
 });
