@@ -51,6 +51,13 @@ export const SERVER_OWNER = '@server';
 export interface RunningServer {
   ports: { c2s: number; c2sTls: number; https: number };
   close(reason?: string): Promise<void>;
+  /** Re-reads the configuration and applies its [policy] section; throws, keeping the old one. */
+  reloadPolicy(): void;
+}
+
+export interface StartOptions {
+  /** Reads the configuration again the way it was read at start (for policy reloads). */
+  reloadConfig?: () => Config;
 }
 
 const VERSION = (
@@ -63,7 +70,10 @@ const VERSION = (
  * The composition root: builds every part in the order of the stanza path and starts the
  * listeners. Nothing else imports adapters.
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const log = createLogger(config.log_level);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
   const storage = openStorage({ dataDir: config.data_dir });
@@ -143,6 +153,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // After every other inbound filter: it logs only the copies really delivered.
   const outbreak = await outbreakModule(ctx, () => DEFAULT_OUTBREAK_POLICY);
 
+  // Only [policy] is reloaded; the rest of the configuration needs a restart.
+  const reloadPolicy = (): void => {
+    if (!options.reloadConfig) throw new Error('this server cannot re-read its configuration');
+    let next: Config;
+    try {
+      next = options.reloadConfig();
+    } catch (err) {
+      throw new Error(`policy not reloaded, the running one stays: ${(err as Error).message}`);
+    }
+    const built = policyFromConfig(next.policy);
+    engine.setPolicy(built.policy, built.sharedGroups);
+    log.info({ policy: next.policy }, 'threat policy reloaded');
+  };
+
   const control = await startControlServer(controlSocketPath(config.data_dir), {
     accountRemoved: (jid) => {
       for (const s of ctx.sessions.of(jid)) s.close('not-authorized', 'This account was removed.');
@@ -161,6 +185,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     },
     ...outbreak.control,
+    policyReload: reloadPolicy,
+    heldRelease: async (ids) => {
+      const found = await Promise.all(ids.map((id) => storage.held.get(id)));
+      const held = found.filter((m) => m !== undefined);
+      await engine.holds.release(held, 'Held for review; released by an administrator');
+    },
   });
 
   const c2s = await startC2sListeners(ctx);
@@ -185,6 +215,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   return {
     ports: { ...c2s.ports, https: https.port },
+    reloadPolicy,
     close: (reason = 'system-shutdown') =>
       (closing ??= (async () => {
         https.setReady(false);

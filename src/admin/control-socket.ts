@@ -24,6 +24,13 @@ export const controlEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('accountReleased'), jid: jidText }).strict(),
   z.object({ type: z.literal('artefactBlocked'), kind: blockKind, value: blockValue }).strict(),
   z.object({ type: z.literal('artefactUnblocked'), kind: blockKind, value: blockValue }).strict(),
+  z.object({ type: z.literal('policyReload') }).strict(),
+  z
+    .object({
+      type: z.literal('heldRelease'),
+      ids: z.array(z.number().int().positive()).min(1).max(10_000),
+    })
+    .strict(),
 ]);
 
 export type ControlEvent = z.infer<typeof controlEventSchema>;
@@ -40,6 +47,10 @@ export interface ControlHandlers {
   /** A server-wide block was added: refuse the artefact, purge delivered copies (T2). */
   artefactBlocked(kind: ThreatBlockKind, value: string): void | Promise<void>;
   artefactUnblocked(kind: ThreatBlockKind, value: string): void | Promise<void>;
+  /** Re-read the config and apply its [policy] section; throws (old policy kept) when bad. */
+  policyReload(): void | Promise<void>;
+  /** Deliver these held messages (an admin's release) and remove them. */
+  heldRelease(ids: number[]): void | Promise<void>;
 }
 
 export const CONTROL_SOCKET_NAME = 'control.sock';
@@ -203,6 +214,10 @@ function dispatch(event: ControlEvent, handlers: ControlHandlers): void | Promis
       return handlers.artefactBlocked(event.kind, event.value);
     case 'artefactUnblocked':
       return handlers.artefactUnblocked(event.kind, event.value);
+    case 'policyReload':
+      return handlers.policyReload();
+    case 'heldRelease':
+      return handlers.heldRelease(event.ids);
   }
 }
 
@@ -218,11 +233,22 @@ export function notifyServer(dataDir: string, event: ControlEvent): Promise<void
   return notifyServerMany(dataDir, [event]);
 }
 
+/** Thrown by askServer when no server is running on the data directory. */
+export class NoServerError extends Error {
+  override readonly name = 'NoServerError';
+}
+
+/** Like notifyServer for a request only a running server can carry out (policy reload). */
+export function askServer(dataDir: string, event: ControlEvent): Promise<void> {
+  return notifyServerMany(dataDir, [event], NOTIFY_TIMEOUT_MS, true);
+}
+
 /** Like notifyServer, for several events over one connection (bulk imports). */
 export function notifyServerMany(
   dataDir: string,
   events: readonly ControlEvent[],
   timeoutMs = NOTIFY_TIMEOUT_MS,
+  requireServer = false,
 ): Promise<void> {
   if (events.length === 0) return Promise.resolve();
   const path = controlSocketPath(dataDir);
@@ -264,9 +290,14 @@ export function notifyServerMany(
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      // No server: nothing to tell.
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish();
-      else finish(new Error(`control socket: ${err.message}`));
+      // No server: nothing to tell, unless only the server can do what is asked.
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+        finish(
+          requireServer
+            ? new NoServerError(`no Rampart server is running on ${dataDir}`)
+            : undefined,
+        );
+      } else finish(new Error(`control socket: ${err.message}`));
     });
     socket.on('close', () => {
       finish(new Error('the running server closed its control socket before answering'));

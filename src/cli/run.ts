@@ -11,8 +11,11 @@ import {
   UsageError,
   usageLine,
 } from './command.ts';
+import { eventsCommands } from './events.ts';
 import { filesCommands } from './files.ts';
+import { heldCommands } from './held.ts';
 import type { CliIo } from './io.ts';
+import { policyCommands } from './policy.ts';
 import { rosterCommands } from './roster.ts';
 import { startCommand } from './start.ts';
 import { threatCommands } from './threat.ts';
@@ -25,6 +28,9 @@ const COMMANDS: readonly Command[] = [
   ...rosterCommands,
   ...threatCommands,
   ...filesCommands,
+  ...policyCommands,
+  ...eventsCommands,
+  ...heldCommands,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.length > 1).map((c) => c.name[0] as string));

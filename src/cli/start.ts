@@ -10,12 +10,23 @@ import { welcomeText } from './welcome.ts';
 interface RunningServer {
   ports: { c2s: number; c2sTls: number; https: number };
   close(reason?: string): Promise<void>;
+  reloadPolicy(): void;
 }
 
-type StartServer = (config: Config) => Promise<RunningServer>;
+type StartServer = (
+  config: Config,
+  options: { reloadConfig: () => Config },
+) => Promise<RunningServer>;
 
-/** Resolves on the first SIGTERM/SIGINT; a second one forces an exit. SIGHUP is ignored. */
-function shutdownSignal(io: CliIo): { received: Promise<NodeJS.Signals>; dispose(): void } {
+/**
+ * Resolves on the first SIGTERM/SIGINT; a second one forces an exit. SIGHUP calls `hangup`
+ * (the policy reload) once the server runs, and never kills the server.
+ */
+function shutdownSignal(io: CliIo): {
+  received: Promise<NodeJS.Signals>;
+  hangup: { handler: () => void };
+  dispose(): void;
+} {
   let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
   const received = new Promise<NodeJS.Signals>((resolve) => {
     resolveSignal = resolve;
@@ -29,13 +40,14 @@ function shutdownSignal(io: CliIo): { received: Promise<NodeJS.Signals>; dispose
       process.exit(1);
     }
   };
-  // Reserved for policy reload; until then it must not kill the server (its default action).
-  const onHangup = (): void => {};
+  const hangup = { handler: () => {} };
+  const onHangup = (): void => hangup.handler();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHangup);
   return {
     received,
+    hangup,
     dispose() {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
@@ -71,14 +83,24 @@ export const startCommand: Command = {
     try {
       const { startServer } = (await import('../main.ts')) as { startServer: StartServer };
       let server: RunningServer;
+      const reloadConfig = () => loadConfig({ flags: serverFlagsOf(args), env: io.env });
       try {
-        server = await startServer(config);
+        server = await startServer(config, { reloadConfig });
       } catch (err) {
         throw new CliError(`cannot start: ${(err as Error).message}`);
       }
       try {
         if (config.pid_file !== undefined) writePidFile(config.pid_file);
         io.stdout.write(welcomeText(config, server.ports));
+        const running = server;
+        signal.hangup.handler = () => {
+          try {
+            running.reloadPolicy();
+            io.stderr.write('rampart: SIGHUP: threat policy reloaded\n');
+          } catch (err) {
+            io.stderr.write(`rampart: SIGHUP: ${(err as Error).message}\n`);
+          }
+        };
         await signal.received;
       } finally {
         try {

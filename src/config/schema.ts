@@ -567,6 +567,12 @@ export const configSchema = z
               .max(3650)
               .default(7)
               .describe('Age in days below which an account counts as new.'),
+            quarantine_after: positive
+              .max(100_000)
+              .default(25)
+              .describe(
+                'Strangers refused over the hourly limit, within the hour, after which the account is quarantined (a spam bot keeps going).',
+              ),
             max_held_per_sender: positive
               .max(10_000)
               .default(20)

@@ -135,6 +135,8 @@ export interface SecurityEventStore {
   /** Newest last; `afterId` pages forward (for `events tail`). */
   list(query?: {
     afterId?: number;
+    /** Only events at or after this time (ms since epoch). */
+    since?: number;
     limit?: number;
     rule?: string;
     actor?: string;

@@ -31,6 +31,7 @@ export function policyFromConfig(section: Config['policy']): {
       hourlyLimit: section.stranger.hourly_limit,
       newAccountHourlyLimit: section.stranger.new_account_hourly_limit,
       newAccountDays: section.stranger.new_account_days,
+      quarantineAfter: section.stranger.quarantine_after,
       maxHeldPerSender: section.stranger.max_held_per_sender,
       retentionDays: section.stranger.retention_days,
     },

@@ -7,6 +7,7 @@ import type { ServerContext } from '../server/context.ts';
 export async function quarantineAccount(
   ctx: ServerContext,
   jid: string,
+  /** Plain words without a final full stop; logins are refused with it. */
   reason: string,
   evidence: Record<string, unknown> = {},
   threat = 'T2',
@@ -15,6 +16,6 @@ export async function quarantineAccount(
   const changed = await ctx.storage.accounts.setQuarantine(jid, reason);
   if (!changed) return;
   ctx.events.record({ threat, rule, actor: jid, verdict: 'quarantine', evidence });
-  const text = `Your account was quarantined: ${reason} Contact your administrator to release it.`;
+  const text = `Your account was quarantined: ${reason}. Contact your administrator to release it.`;
   for (const s of ctx.sessions.of(jid)) s.close('policy-violation', text);
 }

@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  askServer,
   type ControlEvent,
   type ControlHandlers,
   controlSocketPath,
+  NoServerError,
   notifyServer,
   notifyServerMany,
   startControlServer,
@@ -26,6 +28,8 @@ function recordingHandlers(): { seen: string[]; handlers: ControlHandlers } {
       accountReleased: (jid) => void seen.push(`released ${jid}`),
       artefactBlocked: (kind, value) => void seen.push(`blocked ${kind} ${value}`),
       artefactUnblocked: (kind, value) => void seen.push(`unblocked ${kind} ${value}`),
+      policyReload: () => void seen.push('policy reload'),
+      heldRelease: (ids) => void seen.push(`release ${ids.join(',')}`),
     },
   };
 }
@@ -107,6 +111,8 @@ describe('control socket', () => {
         type: 'accountRemoved',
         jid: 'a@localhost',
       });
+      // Only a request a running server must carry out (policy reload) fails without one.
+      await assert.rejects(askServer(empty, { type: 'policyReload' }), NoServerError);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

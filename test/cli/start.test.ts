@@ -20,7 +20,7 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): 
 }
 
 describe('rampart start', () => {
-  it('writes the pid file, ignores SIGHUP, and exits 0 on SIGTERM removing the pid file', async () => {
+  it('writes the pid file, reloads the policy on SIGHUP, and exits 0 on SIGTERM removing the pid file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-start-'));
     const pidFile = join(dir, 'rampart.pid');
     writeFileSync(join(dir, 'rampart.toml'), '[auth]\nscram_iterations = 4096\n');
@@ -73,7 +73,7 @@ describe('rampart start', () => {
       child.kill('SIGTERM');
       await exited;
       assert.equal(exitCode, 0, stderr);
-      assert.equal(stderr, '');
+      assert.equal(stderr, 'rampart: SIGHUP: threat policy reloaded\n');
       assert.ok(!existsSync(pidFile), 'pid file removed');
       assert.ok(!existsSync(socket), 'control socket removed');
     } finally {

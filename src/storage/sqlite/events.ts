@@ -14,7 +14,13 @@ interface EventRow {
   evidence: string | null;
 }
 
-type EventQuery = { afterId?: number; limit?: number; rule?: string; actor?: string };
+type EventQuery = {
+  afterId?: number;
+  since?: number;
+  limit?: number;
+  rule?: string;
+  actor?: string;
+};
 type QueryParams = Record<string, string | number>;
 type InsertParams = [
   number,
@@ -49,6 +55,7 @@ function toEvent(row: EventRow): StoredSecurityEvent {
 function listSql(q: EventQuery): string {
   const where: string[] = [];
   if (q.afterId !== undefined) where.push('id > @afterId');
+  if (q.since !== undefined) where.push('time >= @since');
   if (q.rule !== undefined) where.push('rule = @rule');
   if (q.actor !== undefined) where.push('actor = @actor');
   const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
@@ -61,7 +68,7 @@ function listSql(q: EventQuery): string {
 export class SqliteSecurityEventStore implements SecurityEventStore {
   private readonly db: SqliteDatabase;
   private readonly insert;
-  /** Statements by the shape of the query: at most eight, each prepared once. */
+  /** Statements by the shape of the query: at most sixteen, each prepared once. */
   private readonly queries = new Map<string, Statement<[QueryParams], EventRow>>();
 
   constructor(db: SqliteDatabase) {
@@ -95,6 +102,7 @@ export class SqliteSecurityEventStore implements SecurityEventStore {
     // LIMIT -1 means no limit in SQLite.
     const params: QueryParams = { limit: query.limit ?? -1 };
     if (query.afterId !== undefined) params.afterId = query.afterId;
+    if (query.since !== undefined) params.since = query.since;
     if (query.rule !== undefined) params.rule = query.rule;
     if (query.actor !== undefined) params.actor = query.actor;
     return stmt.all(params).map(toEvent);

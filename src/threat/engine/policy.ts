@@ -26,6 +26,8 @@ export type ThreatPolicy = {
     /** The same for accounts younger than newAccountDays. */
     newAccountHourlyLimit: number;
     newAccountDays: number;
+    /** Refusals over the limit within the hour after which the account is quarantined. */
+    quarantineAfter: number;
     /** Held messages kept per (sender, recipient) request; later ones are refused. */
     maxHeldPerSender: number;
     /** Held messages older than this are deleted. */
@@ -49,6 +51,7 @@ export const DEFAULT_POLICY: ThreatPolicy = {
     hourlyLimit: 50,
     newAccountHourlyLimit: 10,
     newAccountDays: 7,
+    quarantineAfter: 25,
     maxHeldPerSender: 20,
     retentionDays: 14,
   },

@@ -103,11 +103,8 @@ export class ThreatGate {
         await quarantineAccount(
           this.ctx,
           from.bare,
-          verdict.reason,
-          {
-            rule: verdict.rule,
-            target: to.bare,
-          },
+          verdict.reason.replace(/\.$/, ''),
+          { rule: verdict.rule, target: to.bare },
           verdict.threat,
         );
         throw refusal(verdict);
