@@ -89,6 +89,31 @@ describe('PEP notifications', () => {
     await publish(alice, priv, 'secret', { 'pubsub#access_model': 'whitelist' });
     await alicePhone.next(isEvent(priv), 'the owner’s resource gets its private data');
     await bob.expectNone(isEvent(priv), 'a contact notified of a whitelist node', 300);
+
+    // Retraction is announced the same way (notify_retract is on by default).
+    const retract = await alice.iq(
+      x(
+        'iq',
+        { type: 'set' },
+        x(
+          'pubsub',
+          { xmlns: 'http://jabber.org/protocol/pubsub' },
+          x('retract', { node: mood }, x('item', { id: 'happy' })),
+        ),
+      ),
+    );
+    assert.equal(retract.attrs.type, 'result', retract.toString());
+    const gone = await bob.next(
+      (el) =>
+        isEvent(mood)(el) &&
+        el.getChild('event', EVENT)?.getChild('items')?.getChild('retract') !== undefined,
+      'the retraction',
+    );
+    assert.equal(
+      gone.getChild('event', EVENT)?.getChild('items')?.getChild('retract')?.attrs.id,
+      'happy',
+    );
+    await carol.expectNone(isEvent(mood), 'a retraction to a stranger', 200);
   });
 
   it('sends the last item on initial presence, only where the access model allows', async () => {
