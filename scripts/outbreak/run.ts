@@ -1,10 +1,12 @@
 // One outbreak run: a fresh Rampart, N accounts with small-world rosters, N real sessions, and
 // a worm that spreads by clicks. Returns infected users over time.
 
+import { join } from 'node:path';
 import { notifyServerMany } from '../../src/admin/control-socket.ts';
 import { createAdminOperations } from '../../src/admin/operations.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { openStorage } from '../../src/storage/open.ts';
+import { openSqliteDriver } from '../../src/storage/sqlite/driver.ts';
 import { RawClient, type XmlElement, x } from '../../test/helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../../test/helpers/server.ts';
 import { degreeRange, seededRandom, wattsStrogatz } from './graph.ts';
@@ -42,6 +44,8 @@ export interface SimResult {
   sessionsClosedByServer: number;
   setupSeconds: number;
   seconds: number;
+  /** Security events the run caused, "threat rule verdict" → count. */
+  events: Record<string, number>;
 }
 
 const PASSWORD = 'outbreak simulation 1';
@@ -114,14 +118,36 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     // Let the presence broadcasts of the logins settle.
     await new Promise((r) => setTimeout(r, 1500));
     const setupSeconds = (Date.now() - setupStart) / 1000;
-    return { ...(await spread(opts, adj, clients)), users: opts.users, degree, setupSeconds };
+    const spreadResult = await spread(opts, adj, clients);
+    return {
+      ...spreadResult,
+      users: opts.users,
+      degree,
+      setupSeconds,
+      events: eventCounts(server),
+    };
   } finally {
     for (const c of clients) c.destroy();
     await server.stop();
   }
 }
 
-type SpreadResult = Omit<SimResult, 'users' | 'degree' | 'setupSeconds'>;
+type SpreadResult = Omit<SimResult, 'users' | 'degree' | 'setupSeconds' | 'events'>;
+
+function eventCounts(server: RampartProcess): Record<string, number> {
+  const db = openSqliteDriver(join(server.dataDir, 'rampart.db'), { readonly: true });
+  try {
+    const rows = db
+      .prepare<[], { key: string; n: number }>(
+        `SELECT threat || ' ' || rule || ' ' || verdict AS key, count(*) AS n
+         FROM security_events GROUP BY key ORDER BY n DESC`,
+      )
+      .all();
+    return Object.fromEntries(rows.map((r) => [r.key, r.n]));
+  } finally {
+    db.close();
+  }
+}
 
 function spread(opts: SimOptions, adj: Set<number>[], clients: RawClient[]): Promise<SpreadResult> {
   const random = seededRandom(opts.seed ^ 0x5eed);

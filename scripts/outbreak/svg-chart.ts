@@ -46,8 +46,8 @@ export function lineChart(series: readonly Series[], opts: ChartOptions): string
   const xs = niceStep(xMax, 8);
   for (let t = 0; t <= xMax + 1e-9; t += xs) {
     out.push(
-      `<line x1="${sx(t)}" y1="${M.top}" x2="${sx(t)}" y2="${M.top + ph}" stroke="#eee"/>`,
-      `<text x="${sx(t)}" y="${M.top + ph + 16}" text-anchor="middle">${Math.round(t * 10) / 10}</text>`,
+      `<line x1="${sx(t).toFixed(1)}" y1="${M.top}" x2="${sx(t).toFixed(1)}" y2="${M.top + ph}" stroke="#eee"/>`,
+      `<text x="${sx(t).toFixed(1)}" y="${M.top + ph + 16}" text-anchor="middle">${Math.round(t * 10) / 10}</text>`,
     );
   }
   const ys = niceStep(opts.yMax, 6);
@@ -73,6 +73,13 @@ export function lineChart(series: readonly Series[], opts: ChartOptions): string
     const d = s.points.map(
       ([t, v], j) => `${j === 0 ? 'M' : 'L'}${sx(t).toFixed(1)},${sy(v).toFixed(1)}`,
     );
+    const last = s.points[s.points.length - 1];
+    // A run that ended early stays where it was: a dotted line to the end of the axis.
+    if (last && last[0] < xMax) {
+      out.push(
+        `<line x1="${sx(last[0]).toFixed(1)}" y1="${sy(last[1]).toFixed(1)}" x2="${sx(xMax).toFixed(1)}" y2="${sy(last[1]).toFixed(1)}" stroke="${s.colour}" stroke-width="2" stroke-dasharray="2 4"/>`,
+      );
+    }
     out.push(
       `<path d="${d.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2.5"/>`,
       `<rect x="${M.left + 12}" y="${M.top + 10 + i * 20}" width="14" height="4" fill="${s.colour}"/>`,
