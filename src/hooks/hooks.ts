@@ -11,6 +11,8 @@ export interface HookMap {
   'initial-presence': (session: Session) => void;
   /** `owner` now has `contact` in its roster (added or changed, by a client or the CLI). */
   'roster-item-set': (owner: string, contact: string) => void;
+  /** `owner` approved `viewer`'s subscription: viewer now sees owner's presence (and PEP). */
+  'subscription-approved': (owner: string, viewer: string) => void;
   /** Extra <stream:features/> children for an authenticated stream. */
   'stream-features': (features: XmlElement[]) => void;
 }

@@ -41,7 +41,10 @@ async function publish(c: RawClient, node: string, id: string, options?: Record<
 
 before(async () => {
   server = await startRampart();
-  await server.importUsers(['alice', 'bob', 'carol', 'dave', 'erin', 'owner2', 'fan2'], PASSWORD);
+  await server.importUsers(
+    ['alice', 'bob', 'carol', 'dave', 'erin', 'owner2', 'fan2', 'gina', 'hank'],
+    PASSWORD,
+  );
   for (const contact of ['bob', 'dave', 'erin']) await server.addContacts('alice', contact);
   await server.addContacts('owner2', 'fan2');
 });
@@ -144,6 +147,21 @@ describe('PEP notifications', () => {
     const carol = await pool.login('carol', 'late');
     await presenceWithCaps(carol, features, { expectQuery: false });
     await carol.expectNone(isEvent(node, bare('owner2')), 'a stranger’s last item', 300);
+  });
+
+  it('sends the last item to a contact as soon as the owner approves it', async () => {
+    const node = 'urn:example:profile';
+    const gina = await pool.login('gina');
+    gina.send(x('presence'));
+    await publish(gina, node, 'profile-1');
+    const hank = await pool.login('hank');
+    await presenceWithCaps(hank, [`${node}+notify`]);
+    await hank.expectNone(isEvent(node), 'an item before approval', 200);
+    hank.send(x('presence', { to: bare('gina'), type: 'subscribe' }));
+    await gina.next((el) => el.name === 'presence' && el.attrs.type === 'subscribe', 'the request');
+    gina.send(x('presence', { to: bare('hank'), type: 'subscribed' }));
+    const last = await hank.next(isEvent(node, bare('gina')), 'the last item on approval');
+    assert.deepEqual(eventItemIds(last), ['profile-1']);
   });
 
   it('does not trust caps whose hash does not verify, and does not cache them', async () => {

@@ -78,7 +78,7 @@ export function pepNotifications(
   });
 
   /** The last item of each node `session` is interested in and has not had yet. */
-  async function sendLastItems(session: Session): Promise<void> {
+  async function sendLastItems(session: Session, newSubscription: boolean): Promise<void> {
     const done = served.get(session) ?? new Set<string>();
     served.set(session, done);
     const { items } = await rosters.list(session.bare);
@@ -92,7 +92,8 @@ export function pepNotifications(
       for (const { node, config } of await store.nodes(owner)) {
         const key = `${owner} ${node}`;
         if (done.has(key) || !interested(session, node)) continue;
-        if (config.sendLastPublishedItem !== 'on_sub_and_presence') continue;
+        const when = config.sendLastPublishedItem;
+        if (when === 'never' || (when === 'on_sub' && !newSubscription)) continue;
         if (!(await pep.mayAccess(owner, session.bare, config))) continue;
         done.add(key);
         const [last] = await store.items(owner, node, { max: 1 });
@@ -101,12 +102,18 @@ export function pepNotifications(
     }
   }
 
-  const serve = (session: Session) => {
+  const serve = (session: Session, newSubscription = false) => {
     if (!session.available) return;
-    sendLastItems(session).catch((err: unknown) => ctx.log.error({ err }, 'PEP last items'));
+    sendLastItems(session, newSubscription).catch((err: unknown) =>
+      ctx.log.error({ err }, 'PEP last items'),
+    );
   };
-  ctx.hooks.on('initial-presence', serve);
-  caps.onChange(serve);
+  ctx.hooks.on('initial-presence', (session) => serve(session));
+  // A new subscriber gets the last items it may now see (XEP-0060 send_last_published_item).
+  ctx.hooks.on('subscription-approved', (_owner, viewer) => {
+    for (const s of ctx.sessions.available(viewer)) serve(s, true);
+  });
+  caps.onChange((session) => serve(session));
   // Going unavailable ends "online": the next initial presence gets the last items again.
   ctx.router.outboundFilters.push((stanza, session) => {
     if (stanza.name === 'presence' && stanza.attrs.type === 'unavailable' && !stanza.attrs.to)

@@ -57,6 +57,7 @@ export class Subscriptions {
           });
           await this.inboundSubscribed(contact, user);
           this.presence.shareCurrentPresence(user, contact);
+          this.ctx.hooks.emit('subscription-approved', user, contact);
         } else if (!item || !hasFrom(item.subscription)) {
           // Pre-approval (RFC 6121 §3.4): remembered, not routed.
           await this.rosters.put(user, { ...(item ?? emptyItem(contact)), preApproved: true });
@@ -116,6 +117,7 @@ export class Subscriptions {
       });
       await this.inboundSubscribed(user, contact);
       this.presence.shareCurrentPresence(contact, user);
+      this.ctx.hooks.emit('subscription-approved', contact, user);
       return;
     }
     await this.rosters.setPendingIn(contact, user, status);
