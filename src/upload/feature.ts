@@ -1,9 +1,11 @@
 import type { HttpRoutes } from '../http/routes.ts';
 import { reportScan, uploadModule } from '../modules/upload/index.ts';
 import type { ServerContext } from '../server/context.ts';
+import { Jid } from '../stanza/jid.ts';
 import type { XmlElement } from '../xml/element.ts';
 import { uploadHttpHandler } from './http.ts';
 import { loadUploadKeys } from './master-key.ts';
+import { partyLinkRewriter } from './party-links.ts';
 import { createFileScanner } from './scan/pipeline.ts';
 import { UPLOAD_PATH, UploadService } from './service.ts';
 
@@ -40,6 +42,16 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
       onScanned: (file, scan) => reportScan(ctx, file, scan),
     }),
   );
+  if (config.upload.download_access === 'party') {
+    const rewrite = partyLinkRewriter(() => service.origin, keys.signKey);
+    ctx.router.outboundFilters.push((stanza, session) => {
+      const to = stanza.attrs.to;
+      if (stanza.name !== 'message' || to === undefined) return 'continue';
+      const recipient = Jid.parse(to).bare;
+      if (recipient !== session.bare) rewrite(stanza, session.bare, recipient);
+      return 'continue';
+    });
+  }
   let sweep: NodeJS.Timeout | undefined;
   return {
     disco,

@@ -39,7 +39,8 @@ export interface Clamd {
   stop(): Promise<void>;
 }
 
-export async function startClamd(timeoutMs = 30_000): Promise<Clamd> {
+/** `extraConf`: more clamd.conf lines (e.g. 'StreamMaxLength 300M' for large files). */
+export async function startClamd(extraConf: string[] = [], timeoutMs = 30_000): Promise<Clamd> {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-clamd-'));
   const db = join(dir, 'db');
   mkdirSync(db);
@@ -60,6 +61,7 @@ export async function startClamd(timeoutMs = 30_000): Promise<Clamd> {
       'LogTime no',
       'Bytecode no',
       'SelfCheck 0',
+      ...extraConf,
       '',
     ].join('\n'),
   );
