@@ -16,7 +16,7 @@ export function partyLinkRewriter(
     const base = `${origin()}${UPLOAD_PATH}`;
     if (base === UPLOAD_PATH) return 0;
     const pattern = new RegExp(
-      `${escape(base)}([\\w-]{16,64})/([^\\s?#<>"]*)\\?for=([^&\\s#<>"]+)&sig=([\\w-]+)`,
+      `${escapeRegExp(base)}([\\w-]{16,64})/([^\\s?#<>"]*)\\?for=([^&\\s#<>"]+)&sig=([\\w-]+)`,
       'g',
     );
     let rewritten = 0;
@@ -43,6 +43,6 @@ export function partyLinkRewriter(
   };
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
