@@ -5,6 +5,7 @@ import { Jid } from '../stanza/jid.ts';
 import type { XmlElement } from '../xml/element.ts';
 import { uploadHttpHandler } from './http.ts';
 import { loadUploadKeys } from './master-key.ts';
+import { fileLinkLabeller } from './message-links.ts';
 import { partyLinkRewriter } from './party-links.ts';
 import { createFileScanner } from './scan/pipeline.ts';
 import { UPLOAD_PATH, UploadService } from './service.ts';
@@ -42,22 +43,31 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
       onScanned: (file, scan) => reportScan(ctx, file, scan),
     }),
   );
-  if (config.upload.download_access === 'party') {
-    const rewrite = partyLinkRewriter(() => service.origin, keys.signKey);
-    ctx.router.outboundFilters.push((stanza, session) => {
-      const to = stanza.attrs.to;
-      if (stanza.name !== 'message' || to === undefined) return 'continue';
-      const recipient = Jid.parse(to).bare;
-      if (recipient !== session.bare) rewrite(stanza, session.bare, recipient);
-      return 'continue';
-    });
-  }
+  const rewrite =
+    config.upload.download_access === 'party'
+      ? partyLinkRewriter(() => service.origin, keys.signKey)
+      : undefined;
+  const label = fileLinkLabeller(
+    () => service.origin,
+    (id) => service.hashOf(id),
+  );
+  ctx.router.outboundFilters.push((stanza, session) => {
+    const to = stanza.attrs.to;
+    if (stanza.name !== 'message' || to === undefined) return 'continue';
+    label(stanza);
+    const recipient = Jid.parse(to).bare;
+    if (rewrite && recipient !== session.bare) rewrite(stanza, session.bare, recipient);
+    return 'continue';
+  });
   let sweep: NodeJS.Timeout | undefined;
   return {
     disco,
     service,
     start(httpsPort) {
       service.origin = config.upload.public_url ?? `https://${ctx.domain}:${httpsPort}`;
+      service
+        .loadCleanHashes()
+        .catch((err: unknown) => ctx.log.warn({ err }, 'could not load upload hashes'));
       sweep = setInterval(() => {
         service.sweep().catch((err: unknown) => ctx.log.warn({ err }, 'upload sweep failed'));
       }, 60_000);

@@ -88,6 +88,8 @@ export const UPLOAD_PATH = '/upload/';
 export class UploadService {
   /** https://host:port the URLs start with; set once the HTTPS listener is up. */
   origin = '';
+  /** SHA-256 of every servable file by id, for labelling messages that link them (sync). */
+  private readonly cleanHashes = new Map<string, string>();
   readonly dir: string;
 
   constructor(
@@ -102,6 +104,18 @@ export class UploadService {
 
   private get limits() {
     return this.config.upload;
+  }
+
+  /** Learns the hashes of the files already served (after a restart). */
+  async loadCleanHashes(): Promise<void> {
+    for (const f of await this.files.list({ status: 'clean' })) {
+      if (f.sha256 !== undefined) this.cleanHashes.set(f.id, f.sha256);
+    }
+  }
+
+  /** The SHA-256 of a servable file, or undefined. */
+  hashOf(id: string): string | undefined {
+    return this.cleanHashes.get(id);
   }
 
   pathOf(id: string): string {
@@ -242,6 +256,9 @@ export class UploadService {
           };
     if (scan.detectedType !== undefined) patch.detectedType = scan.detectedType;
     await this.files.update(file.id, patch);
+    if (scan.verdict === 'clean' && file.sha256 !== undefined) {
+      this.cleanHashes.set(file.id, file.sha256);
+    }
     return { file: { ...file, ...patch }, scan };
   }
 
@@ -265,6 +282,7 @@ export class UploadService {
   }
 
   async remove(file: Pick<StoredFile, 'id'>): Promise<void> {
+    this.cleanHashes.delete(file.id);
     await rm(this.pathOf(file.id), { force: true });
     await rm(`${this.pathOf(file.id)}.part`, { force: true });
     await this.files.remove(file.id);

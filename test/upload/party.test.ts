@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ClientPool, x } from '../helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../helpers/server.ts';
@@ -46,6 +47,12 @@ describe('downloads only for the parties of a conversation', () => {
         { to: 'bea@localhost', type: 'chat', id: 'p1' },
         x('body', {}, `the minutes: ${slot.get}`),
         x('x', { xmlns: 'jabber:x:oob' }, x('url', {}, slot.get)),
+        // A client may not label files itself: the server removes this and writes its own.
+        x(
+          'upload',
+          { xmlns: 'urn:rampart:upload:0', id: 'forged' },
+          x('hash', { xmlns: 'urn:xmpp:hashes:2', algo: 'sha-256' }, 'AAAA'),
+        ),
       ),
     );
     const got = await bea.next((el) => el.name === 'message' && el.attrs.id === 'p1', 'the link');
@@ -55,5 +62,14 @@ describe('downloads only for the parties of a conversation', () => {
     const r = await httpRequest('GET', url);
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, pdfFile());
+
+    // The link is labelled with the file's SHA-256 (what fan-out detection counts).
+    const labels = got.getChildren('upload', 'urn:rampart:upload:0');
+    assert.equal(labels.length, 1, got.toString());
+    assert.equal(labels[0]?.attrs.id, own.pathname.split('/')[2]);
+    assert.equal(
+      labels[0]?.getChildText('hash', 'urn:xmpp:hashes:2'),
+      createHash('sha256').update(pdfFile()).digest('base64'),
+    );
   });
 });
