@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { securityEvents } from '../helpers/events.ts';
 import {
   ClientPool,
   is,
@@ -155,5 +156,8 @@ describe('XEP-0280 message carbons', () => {
     );
     assert.equal(stanzaErrorOf(err), 'bad-request', err.toString());
     await desk.expectNone(isCarbon('received'), 'the forged copy', 200);
+    const events = await securityEvents(server, 'carbons.forged');
+    assert.equal(events[0]?.threat, 'T4', JSON.stringify(events));
+    assert.equal(events[0]?.actor, `${bare('bob')}/mallory`);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { capsVer, presenceWithCaps } from '../helpers/caps.ts';
+import { securityEvents } from '../helpers/events.ts';
 import { publishIq } from '../helpers/pubsub.ts';
 import { ClientPool, type RawClient, type XmlElement, x } from '../helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../helpers/server.ts';
@@ -174,6 +175,11 @@ describe('PEP notifications', () => {
     assert.ok(query, 'the server asks what the ver stands for');
     await publish(alice, node, 's1');
     await dave.expectNone(isEvent(node), 'a notification based on an unverified hash', 400);
+    const events = await securityEvents(server, 'caps.hash-mismatch');
+    assert.ok(
+      events.some((e) => e.actor === `${bare('dave')}/liar` && e.verdict === 'refuse'),
+      JSON.stringify(events),
+    );
 
     // Another client claiming the same ver is asked again: the bad answer was not cached.
     const erin = await pool.login('erin');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { securityEvents } from '../helpers/events.ts';
 import { DATA, form, PUBSUB, publishIq } from '../helpers/pubsub.ts';
 import {
   ClientPool,
@@ -329,6 +330,7 @@ describe('XEP-0163 PEP', () => {
     const big = await publish(alice, 'urn:example:big', note('x'.repeat(3000)));
     assert.equal(stanzaErrorOf(big), 'not-acceptable', big.toString());
     assert.equal(pubsubCondition(big), 'payload-too-big');
+    assert.equal((await securityEvents(server, 'pep.item-too-big'))[0]?.actor, bare('alice'));
     const empty = await alice.iq(
       x(
         'iq',
@@ -352,6 +354,7 @@ describe('XEP-0163 PEP', () => {
     }
     const fifth = await publish(carol, 'urn:example:n5', note('x'));
     assert.equal(stanzaErrorOf(fifth), 'not-allowed', fifth.toString());
+    assert.equal((await securityEvents(server, 'pep.max-nodes'))[0]?.actor, bare('carol'));
     // Publishing to an existing node is still fine.
     assert.equal((await publish(carol, 'urn:example:n1', note('y'))).attrs.type, 'result');
   });
