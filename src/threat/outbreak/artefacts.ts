@@ -1,7 +1,10 @@
 // The artefacts of a message: what a worm or a spam run repeats from copy to copy. Links (as
 // the URL inspector normalises them) and their domains, files (SHA-256 when the offer carries
 // one, else the file name) and the near-duplicate fingerprint of the text. Each says whether
-// it is suspicious on its own, which decides whether a fan-out of it may quarantine a sender.
+// it is suspicious on its own, which decides whether a fan-out of it may quarantine a sender:
+// a clickable link to a host that is not trusted (internal, well known, the server's own or
+// listed by the admin) or that the URL judge flags, and a program file. Text never is: a
+// team broadcast is ordinary; only a text the engine already stops (held spam) counts.
 
 import { domainToASCII } from 'node:url';
 import { judgeFileName } from '../inspectors/file-offer.ts';
@@ -37,18 +40,6 @@ export type ArtefactOptions = {
   /** Hosts that never count as suspicious nor become outbreak blocks (the server's own...). */
   trustedDomains?: readonly string[];
 };
-
-/** URL findings about the host itself (not the path or port): they make a domain suspicious. */
-const HOST_FLAGS = new Set([
-  'ip-literal',
-  'ip-encoded',
-  'idn',
-  'lookalike',
-  'typo',
-  'brand-embedded',
-  'shortener',
-  'userinfo',
-]);
 
 const isMediumOrStrong = (strength: string): boolean => strength !== 'weak';
 
@@ -94,17 +85,19 @@ function urlArtefacts(
   trusted: readonly string[],
   out: Artefact[],
 ): void {
-  const strongish = judged.findings.filter((f) => isMediumOrStrong(f.strength));
+  const flagged = judged.findings.some((f) => isMediumOrStrong(f.strength));
+  const trustedHost = judged.host !== '' && isTrusted(judged.host, judged, trusted);
+  // A defanged link ("hxxp://", "[.]") cannot be clicked: security staff write links so.
+  const clickable = !u.defanged;
   out.push({
     key: `url:${normaliseUrl(u, judged)}`,
     kind: 'url',
-    suspicious: strongish.length > 0,
+    suspicious: clickable && (flagged || (judged.host !== '' && !trustedHost)),
     counted: true,
     blockable: true,
   });
   if (judged.host === '') return; // javascript:, skype: ... have no host
-  const trustedHost = isTrusted(judged.host, judged, trusted);
-  const hostSuspicious = !trustedHost && strongish.some((f) => HOST_FLAGS.has(f.flag));
+  const hostSuspicious = clickable && !trustedHost;
   const suffixes = domainSuffixes(asciiHost(judged.host));
   suffixes.forEach((d, i) => {
     out.push({

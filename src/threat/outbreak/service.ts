@@ -32,7 +32,7 @@ export type CopyInput = {
   sender: string;
   recipient: string;
   parts: MessageParts;
-  /** The engine's other rules already hold or refuse this copy. */
+  /** The engine's other rules hold or refuse this copy. */
   stopped: boolean;
   now?: number;
 };
@@ -131,6 +131,14 @@ export class OutbreakService {
           rule: 'outbreak.blocked',
           reason: `It carries ${defangArtefact(blockKey(stop.block))}, blocked on this server: ${stop.block.reason}`,
           evidence: { artefact: blockKey(stop.block), source: stop.block.source },
+        };
+      case 'tainted':
+        return {
+          action: 'refuse',
+          threat: 'T2',
+          rule: 'outbreak.suspect',
+          reason: `It carries ${defangArtefact(stop.artefact.key)}, which another account was just quarantined for spreading.`,
+          evidence: { artefact: stop.artefact.key },
         };
       case 'quarantined':
         return {

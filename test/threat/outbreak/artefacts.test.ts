@@ -25,10 +25,18 @@ test('links are normalised: obfuscated, decimal, hex and dotted forms of one tar
   assert.ok(keyed('see http://example.com:80/a').has('url:http://example.com/a'));
 });
 
-test('suspicious: links the URL judge flags; clean and internal links only count', () => {
+test('suspicious: clickable links to untrusted or flagged hosts; internal, well-known and defanged links only count', () => {
   const worm = keyed('look http://192.0.2.9:8180/pics.scr');
   assert.equal(worm.get('url:http://192.0.2.9:8180/pics.scr')?.suspicious, true);
   assert.equal(worm.get('domain:192.0.2.9')?.suspicious, true);
+  const outside = keyed('look https://share-moments.net/p/x?ref=1');
+  assert.equal(outside.get('url:https://share-moments.net/p/x?ref=1')?.suspicious, true);
+  assert.equal(outside.get('domain:share-moments.net')?.suspicious, true);
+  const known = keyed('see https://github.com/org/repo/blob/main/a.js');
+  assert.equal(known.get('url:https://github.com/org/repo/blob/main/a.js')?.suspicious, false);
+  const defanged = keyed('blocking hxxp://192.0.2.77:8180/ at the proxy');
+  assert.equal(defanged.get('url:http://192.0.2.77:8180/')?.suspicious, false);
+  assert.equal(defanged.get('domain:192.0.2.77')?.suspicious, false);
   const intranet = keyed('policy: https://intranet.corp.example/policies/expenses');
   assert.equal(
     intranet.get('url:https://intranet.corp.example/policies/expenses')?.suspicious,

@@ -55,12 +55,13 @@ test('re-worded lures with the same link still count as one artefact', () => {
   assert.deepEqual(stops, [undefined, undefined, undefined, undefined, undefined, 'fanout']);
 });
 
-test('ordinary broadcasts only count: a plain text or a clean link to many never quarantines', () => {
+test('ordinary broadcasts only count: text, internal, well-known or defanged links to many', () => {
   const { detector } = setup();
   for (const text of [
     'meeting moved to 3pm',
     'New expense policy is live: https://intranet.corp.example/policies/expenses',
-    'slides: https://docs.example.org/deck',
+    'slides: https://docs.google.com/presentation/d/1x/edit',
+    'SOC: blocking hxxp://192.0.2.77:8180/ at the proxy, do not open it',
   ]) {
     const copies = send(detector, `boss-${text.length}@x`, text, 40, { step: 100 });
     assert.equal(copies.at(-1)!.fanout, 40, 'the fan-out is still reported to the classifier');
@@ -71,7 +72,13 @@ test('ordinary broadcasts only count: a plain text or a clean link to many never
   }
 });
 
-test('a message the engine already stops counts as suspicious: held spam to many quarantines', () => {
+test('a link to an unknown outside host fanned out quarantines, even a clean-looking one', () => {
+  const { detector } = setup();
+  const copies = send(detector, 'a@x', 'haha look https://share-moments.net/p/x7k2?ref=4', 6);
+  assert.equal(copies[5]!.stop?.kind, 'fanout');
+});
+
+test('a message the engine holds from its first copy counts as suspicious: spam to many quarantines', () => {
   const { detector } = setup();
   const copies = send(detector, 's@x', 'cheap loans, no checks, apply today', 6, { stopped: true });
   assert.equal(copies[5]!.stop?.kind, 'fanout');
@@ -87,9 +94,10 @@ test('outbreak: a tainted link sent by M accounts is reported once, then blocked
   const { detector, blocklist } = setup();
   const link = 'http://192.0.2.7:8180/';
   assert.equal(send(detector, 'p0@x', `lol ${link}`, 6)[5]!.stop?.kind, 'fanout');
-  assert.ok(detector.isTainted(`url:${link}`));
+  assert.ok(detector.isTainted(`url:${link}`, 5000));
   const b = send(detector, 'b@x', `wow ${link}`, 1, { t0: 10_000 })[0]!;
   assert.deepEqual(b.outbreaks, []);
+  assert.equal(b.stop?.kind, 'tainted', 'the next hop is refused before the block');
   const c = send(detector, 'c@x', `haha ${link}`, 1, { t0: 20_000 })[0]!;
   assert.deepEqual(
     c.outbreaks.map((o) => [o.artefact.key, o.accounts]),
@@ -112,10 +120,19 @@ test('no outbreak without a taint: three colleagues sharing one shortened link i
   }
 });
 
-test('release forgets the counts: the account starts afresh', () => {
+test('release forgets the counts: the account starts afresh (the link stays suspect)', () => {
   const { detector } = setup();
   send(detector, 'a@x', 'lol http://192.0.2.7:8180/', 6);
   detector.release('a@x');
-  const again = send(detector, 'a@x', 'lol http://192.0.2.7:8180/', 5, { offset: 10 });
+  const again = send(detector, 'a@x', 'the report http://reports.example.net/q3', 5);
   assert.ok(again.every((c) => c.stop === undefined));
+  assert.equal(send(detector, 'a@x', 'lol http://192.0.2.7:8180/', 1)[0]!.stop?.kind, 'tainted');
+});
+
+test('a taint wears off after the outbreak window', () => {
+  const { detector } = setup();
+  send(detector, 'a@x', 'lol http://192.0.2.7:8180/', 6);
+  const day = DEFAULT_OUTBREAK_SETTINGS.outbreakWindowMs;
+  const later = send(detector, 'b@x', 'lol http://192.0.2.7:8180/', 1, { t0: day + 10_000 });
+  assert.equal(later[0]!.stop, undefined);
 });
