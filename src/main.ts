@@ -36,7 +36,7 @@ import { NS } from './stanza/namespaces.ts';
 import { openStorage } from './storage/open.ts';
 import { StreamManagement } from './stream/stream-management.ts';
 import { floodModule } from './threat/flood/index.ts';
-import { DEFAULT_OUTBREAK_POLICY, outbreakModule } from './threat/outbreak/index.ts';
+import { outbreakModule } from './threat/outbreak/index.ts';
 import { p2pPolicy } from './threat/p2p/index.ts';
 import { threatEngineModule } from './threat/pipeline/index.ts';
 import { policyFromConfig } from './threat/policy-config.ts';
@@ -151,7 +151,7 @@ export async function startServer(
     () => upload.disco(),
   );
   // After every other inbound filter: it logs only the copies really delivered.
-  const outbreak = await outbreakModule(ctx, () => DEFAULT_OUTBREAK_POLICY);
+  const outbreak = await outbreakModule(ctx, engine);
 
   // Only [policy] is reloaded; the rest of the configuration needs a restart.
   const reloadPolicy = (): void => {

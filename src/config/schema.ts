@@ -489,6 +489,11 @@ export const configSchema = z
             markup: ruleMode
               .optional()
               .describe('T9: strip XHTML-IM and other executable markup from delivered messages.'),
+            fanout: ruleMode
+              .optional()
+              .describe(
+                'T2: fan-out quarantine, outbreak blocks and server-wide artefact blocks (policy.outbreak).',
+              ),
           })
           .strict()
           .prefault({}),
@@ -581,6 +586,51 @@ export const configSchema = z
               .max(3650)
               .default(14)
               .describe('Held messages older than this are deleted.'),
+          })
+          .strict()
+          .prefault({}),
+        admins: z
+          .array(z.string().min(3).max(3071))
+          .max(1000)
+          .default([])
+          .describe(
+            'Bare JIDs told by a message from the server when an account is quarantined or an artefact is blocked server-wide.',
+          ),
+        outbreak: z
+          .object({
+            fanout_recipients: positive
+              .max(10_000)
+              .default(5)
+              .describe(
+                'K: distinct recipients of one suspicious link, file or held text allowed within fanout_window_s; the next copy is refused and the sender quarantined.',
+              ),
+            fanout_window_s: positive
+              .max(86_400)
+              .default(60)
+              .describe('W: the fan-out window, in seconds.'),
+            outbreak_accounts: positive
+              .max(10_000)
+              .default(3)
+              .describe(
+                'M: accounts sending an artefact that got someone quarantined before it is blocked server-wide.',
+              ),
+            outbreak_window_h: positive
+              .max(24 * 365)
+              .default(24)
+              .describe('How long such an artefact stays suspect and its senders are counted.'),
+            purge_days: positive
+              .max(365)
+              .default(7)
+              .describe(
+                'Copies delivered this many days back are retracted when their artefact is blocked (the delivery log keeps as long).',
+              ),
+            trusted_domains: z
+              .array(z.string().min(1).max(253))
+              .max(10_000)
+              .default([])
+              .describe(
+                "Domains (with their subdomains) whose links never quarantine nor get blocked by the detector, besides the server's own, internal and well-known ones.",
+              ),
           })
           .strict()
           .prefault({}),

@@ -104,7 +104,8 @@ function urlArtefacts(
       key: `domain:${d}`,
       kind: 'domain',
       suspicious: hostSuspicious,
-      counted: i === suffixes.length - 1,
+      // A trusted domain is not counted: many colleagues' links to one intranet are normal.
+      counted: !trustedHost && i === suffixes.length - 1,
       blockable: !trustedHost && i === suffixes.length - 1,
     });
   });

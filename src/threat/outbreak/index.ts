@@ -1,18 +1,37 @@
-// Composition of the fan-out and outbreak defence (T2) for main.ts: the service, its
-// delivery-log filter (the last inbound filter, so it sees only what is really delivered),
-// and its control-socket handlers for `rampart threat ...` and `rampart user release`.
+// Composition of the fan-out and outbreak defence (T2) for main.ts: the service and its
+// policy (from the config's [policy] section), its inspector in the threat pipeline and its
+// count as the context's fan-out, the delivery-log filter (the last inbound filter, so it
+// sees only what is really delivered), and its control-socket handlers for
+// `rampart threat ...` and `rampart user release`.
 
 import type { ControlHandlers } from '../../admin/control-socket.ts';
+import type { Config } from '../../config/schema.ts';
 import type { ServerContext } from '../../server/context.ts';
-import { DEFAULT_OUTBREAK_SETTINGS } from './detector.ts';
+import { Jid } from '../../stanza/jid.ts';
+import { modeOf } from '../engine/policy.ts';
+import type { ThreatEngine } from '../pipeline/index.ts';
+import { asciiHost } from './artefacts.ts';
+import { detectorFanout, outbreakInspector } from './inspector.ts';
 import { type OutbreakPolicy, OutbreakService } from './service.ts';
 
-export const DEFAULT_OUTBREAK_POLICY: OutbreakPolicy = {
-  ...DEFAULT_OUTBREAK_SETTINGS,
-  purgeRetentionMs: 7 * 86_400_000,
-  admins: [],
-  trustedDomains: [],
-};
+const HOUR_MS = 3_600_000;
+
+export function outbreakPolicyFromConfig(
+  section: Config['policy'],
+  domain: string,
+): OutbreakPolicy {
+  const o = section.outbreak;
+  return {
+    fanoutRecipients: o.fanout_recipients,
+    fanoutWindowMs: o.fanout_window_s * 1000,
+    outbreakAccounts: o.outbreak_accounts,
+    outbreakWindowMs: o.outbreak_window_h * HOUR_MS,
+    purgeRetentionMs: o.purge_days * 24 * HOUR_MS,
+    admins: section.admins.flatMap((a) => Jid.tryParse(a)?.bare ?? []),
+    // The server's own domain is never suspicious, nor blocked by the detector.
+    trustedDomains: [domain, ...o.trusted_domains].map(asciiHost),
+  };
+}
 
 export type OutbreakControl = Pick<
   ControlHandlers,
@@ -21,13 +40,22 @@ export type OutbreakControl = Pick<
 
 export async function outbreakModule(
   ctx: ServerContext,
-  policy: () => OutbreakPolicy,
+  engine: ThreatEngine,
 ): Promise<{ service: OutbreakService; control: OutbreakControl }> {
-  const service = new OutbreakService(ctx, () => {
-    const p = policy();
-    // The server's own domain is never suspicious, nor blocked by the detector.
-    return { ...p, trustedDomains: [ctx.domain, ...p.trustedDomains] };
-  });
+  // Rebuilt when the config's policy section is replaced (a reload).
+  let section = ctx.config.policy;
+  let policy = outbreakPolicyFromConfig(section, ctx.domain);
+  const current = (): OutbreakPolicy => {
+    if (ctx.config.policy !== section) {
+      section = ctx.config.policy;
+      policy = outbreakPolicyFromConfig(section, ctx.domain);
+      service.reconfigure();
+    }
+    return policy;
+  };
+  const service: OutbreakService = new OutbreakService(ctx, current);
+  engine.pipeline.use(outbreakInspector(service, () => modeOf(engine.pipeline.policy, 'fanout')));
+  engine.gate.contexts.fanout = detectorFanout(service);
   ctx.router.inboundFilters.push(service.deliveryFilter);
   await service.start();
   return {

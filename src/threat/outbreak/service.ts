@@ -38,6 +38,7 @@ export type CopyInput = {
 };
 
 const PRUNE_INTERVAL_MS = 3_600_000;
+const RECENT_MESSAGES = 8;
 
 /** A link or domain as text that cannot be clicked: hxxp://evil[.]example/. */
 export function defangArtefact(key: string): string {
@@ -52,7 +53,8 @@ export class OutbreakService {
   readonly blocklist = new ArtefactBlocklist();
   readonly detector: OutbreakDetector;
   readonly purge: ZeroHourPurge;
-  private lastParts: { key: string; artefacts: Artefact[] } | undefined;
+  /** The last few messages' artefacts: copies to many people repeat them. */
+  private readonly recent = new Map<string, Artefact[]>();
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -87,12 +89,14 @@ export class OutbreakService {
     this.detector.configure(this.policy());
   }
 
-  /** The artefacts of a message; the last result is reused, as copies to many people repeat. */
+  /** The artefacts of a message (recent results are reused: copies to many repeat them). */
   artefactsOf(parts: MessageParts): Artefact[] {
     const key = JSON.stringify(parts);
-    if (this.lastParts?.key === key) return this.lastParts.artefacts;
+    const known = this.recent.get(key);
+    if (known !== undefined) return known;
     const artefacts = extractArtefacts(parts, { trustedDomains: this.policy().trustedDomains });
-    this.lastParts = { key, artefacts };
+    if (this.recent.size >= RECENT_MESSAGES) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(key, artefacts);
     return artefacts;
   }
 
@@ -102,26 +106,31 @@ export class OutbreakService {
   }
 
   /**
-   * Judges one copy (counting it, if `fanout` did not already) and carries out the outcome:
-   * an outbreak is blocked and purged, a fan-out alerts the admins and takes back the copies
-   * already delivered. Returns the verdict for the sender, or undefined to let it pass.
+   * Judges one copy (counting it, if `fanout` did not already) and, when `enforce`, carries out
+   * the outcome: an outbreak is blocked and purged, a fan-out alerts the admins and takes back
+   * the copies already delivered. Returns the verdict for the sender, or undefined to let it
+   * pass. In monitor mode (`enforce` false) the verdict is only reported.
    */
-  judgeCopy(input: CopyInput): Verdict | undefined {
+  judgeCopy(input: CopyInput, enforce = true): Verdict | undefined {
     const now = input.now ?? Date.now();
     const artefacts = this.artefactsOf(input.parts);
     this.detector.track(input.sender, input.recipient, artefacts, now);
     const judged = this.detector.judge(input.sender, artefacts, input.stopped, now);
-    for (const o of judged.outbreaks) this.outbreak(o.artefact, o.accounts, input.sender, now);
-    const stop: Stop | undefined =
-      judged.stop ??
-      (judged.outbreaks.length > 0
-        ? { kind: 'blocked', block: this.blocklist.match(artefacts)! }
-        : undefined);
+    let stop: Stop | undefined = judged.stop;
+    for (const o of judged.outbreaks) {
+      const block = this.outbreakBlock(o.artefact, o.accounts, now);
+      if (enforce) this.outbreak(block, o.artefact, o.accounts, input.sender);
+      // The block is news to the sender too; a quarantine (fan-out) stays the graver answer.
+      if (stop === undefined || stop.kind === 'tainted') stop = { kind: 'blocked', block };
+    }
     if (stop === undefined) return undefined;
-    return this.verdictFor(stop, input, artefacts);
+    if (enforce && stop.kind === 'fanout') {
+      this.afterQuarantine(input.sender, stop.artefact, stop.recipients, artefacts);
+    }
+    return this.verdictFor(stop);
   }
 
-  private verdictFor(stop: Stop, input: CopyInput, artefacts: Artefact[]): Verdict {
+  private verdictFor(stop: Stop): Verdict {
     const policy = this.policy();
     switch (stop.kind) {
       case 'blocked':
@@ -153,9 +162,7 @@ export class OutbreakService {
         const what = defangArtefact(stop.artefact.key);
         const reason =
           `You sent ${stop.artefact.kind === 'text' ? 'the same message' : what} to ` +
-          `${stop.recipients} people within ${seconds} seconds, the way worms spread. ` +
-          'Your account is quarantined until an administrator releases it.';
-        this.afterQuarantine(input.sender, stop.artefact, stop.recipients, artefacts);
+          `${stop.recipients} people within ${seconds} seconds, the way worms spread.`;
         return {
           action: 'quarantine',
           threat: 'T2',
@@ -198,16 +205,19 @@ export class OutbreakService {
       .catch((err: unknown) => this.ctx.log.error({ err }, 'purge after quarantine failed'));
   }
 
-  /** M accounts sent a tainted artefact: block it server-wide, tell the admins, purge it. */
-  private outbreak(artefact: Artefact, accounts: number, actor: string, now: number): void {
+  private outbreakBlock(artefact: Artefact, accounts: number, now: number): ThreatBlock {
     const [kind, value] = splitKey(artefact.key);
-    const block: ThreatBlock = {
+    return {
       kind,
       value,
       reason: `${accounts} accounts spread it to many people at once (worm outbreak)`,
       source: 'outbreak',
       createdAt: now,
     };
+  }
+
+  /** M accounts sent a tainted artefact: block it server-wide, tell the admins, purge it. */
+  private outbreak(block: ThreatBlock, artefact: Artefact, accounts: number, actor: string): void {
     this.blocklist.add(block);
     this.ctx.events.record({
       threat: 'T2',
@@ -220,7 +230,7 @@ export class OutbreakService {
     this.alertAdmins(
       'outbreak.block',
       `Rampart blocked ${defangArtefact(artefact.key)} on the whole server: ${block.reason}. ` +
-        `Copies delivered in the last days are being retracted. To lift the block: rampart threat unblock ${value}`,
+        `Copies delivered in the last days are being retracted. To lift the block: rampart threat unblock ${block.value}`,
     );
     this.ctx.storage.threatBlocks
       .add(block)

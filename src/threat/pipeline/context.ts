@@ -5,7 +5,7 @@
 import type { RosterService } from '../../modules/roster/roster-service.ts';
 import type { Jid } from '../../stanza/jid.ts';
 import type { Storage } from '../../storage/ports.ts';
-import { FanoutCounter } from './fanout.ts';
+import { FanoutCounter, type FanoutSource } from './fanout.ts';
 import type { MessageContext, MessageOrigin } from './inspection.ts';
 
 const DAY_MS = 86_400_000;
@@ -22,7 +22,8 @@ export function shareGroup(groups: SharedGroups, a: string, b: string): boolean 
 }
 
 export class ContextBuilder {
-  readonly fanout = new FanoutCounter();
+  /** The outbreak detector plugs in its own count (links, files, near-duplicate text). */
+  fanout: FanoutSource = new FanoutCounter();
   /** "a\0b" (sorted pair) → last message time: first-in-conversation detection. */
   private readonly conversations = new Map<string, number>();
   /** "a\0b" → when a last wrote to b: whoever a wrote to may answer a. */

@@ -10,7 +10,13 @@ export function normaliseText(text: string): string {
   return foldText(text).toLowerCase().replace(/\d+/g, '0').replace(/\s+/g, ' ').trim();
 }
 
-export class FanoutCounter {
+/** Where the context's `fanout` comes from; the outbreak detector replaces the default. */
+export interface FanoutSource {
+  /** Notes one copy and returns how many distinct recipients got it in the window. */
+  note(sender: string, text: string, recipient: string, now?: number): number;
+}
+
+export class FanoutCounter implements FanoutSource {
   /** sender → normalised text → recipient → last time (ms). */
   private readonly bySender = new Map<string, Map<string, Map<string, number>>>();
 

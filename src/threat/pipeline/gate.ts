@@ -100,13 +100,16 @@ export class ThreatGate {
       case 'refuse':
         throw refusal(verdict);
       case 'quarantine':
-        await quarantineAccount(
-          this.ctx,
-          from.bare,
-          verdict.reason.replace(/\.$/, ''),
-          { rule: verdict.rule, target: to.bare },
-          verdict.threat,
-        );
+        // After the refusal reached the sender: the quarantine ends its sessions.
+        setImmediate(() => {
+          quarantineAccount(
+            this.ctx,
+            from.bare,
+            verdict.reason.replace(/\.$/, ''),
+            { rule: verdict.rule, target: to.bare },
+            verdict.threat,
+          ).catch((err: unknown) => this.ctx.log.error({ err }, 'quarantine failed'));
+        });
         throw refusal(verdict);
     }
   }

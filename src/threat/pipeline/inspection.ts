@@ -49,8 +49,12 @@ export class Inspection {
  * An inspector added to the pipeline with `ThreatPipeline.use()`. `name` is its rule family:
  * its mode (off / monitor / enforce) is `policy.modes[name]`. Returning undefined means
  * "nothing to say"; a Promise is awaited (the sender's later messages wait their turn).
+ * `earlier` holds the verdicts of the rules that ran before it (modes applied).
  */
 export type PipelineInspector = {
   name: string;
-  inspect(inspection: Inspection): Verdict | undefined | Promise<Verdict | undefined>;
+  inspect(
+    inspection: Inspection,
+    earlier: readonly Verdict[],
+  ): Verdict | undefined | Promise<Verdict | undefined>;
 };

@@ -45,7 +45,7 @@ export class ThreatPipeline {
     for (const inspector of this.extensions) {
       const mode = modeOf(policy, inspector.name);
       if (mode === 'off') continue;
-      const v = await inspector.inspect(inspection);
+      const v = await inspector.inspect(inspection, verdicts);
       if (v) verdicts.push(applyMode(v, mode));
     }
     return { verdict: combineVerdicts(verdicts), verdicts };
