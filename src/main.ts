@@ -164,6 +164,7 @@ export async function startServer(
     }
     const built = policyFromConfig(next.policy);
     engine.setPolicy(built.policy, built.sharedGroups);
+    outbreak.reload(next.policy);
     log.info({ policy: next.policy }, 'threat policy reloaded');
   };
 

@@ -41,19 +41,14 @@ export type OutbreakControl = Pick<
 export async function outbreakModule(
   ctx: ServerContext,
   engine: ThreatEngine,
-): Promise<{ service: OutbreakService; control: OutbreakControl }> {
-  // Rebuilt when the config's policy section is replaced (a reload).
-  let section = ctx.config.policy;
-  let policy = outbreakPolicyFromConfig(section, ctx.domain);
-  const current = (): OutbreakPolicy => {
-    if (ctx.config.policy !== section) {
-      section = ctx.config.policy;
-      policy = outbreakPolicyFromConfig(section, ctx.domain);
-      service.reconfigure();
-    }
-    return policy;
-  };
-  const service: OutbreakService = new OutbreakService(ctx, current);
+): Promise<{
+  service: OutbreakService;
+  control: OutbreakControl;
+  /** Applies a reloaded [policy] section. */
+  reload(section: Config['policy']): void;
+}> {
+  let policy = outbreakPolicyFromConfig(ctx.config.policy, ctx.domain);
+  const service = new OutbreakService(ctx, () => policy);
   engine.pipeline.use(outbreakInspector(service, () => modeOf(engine.pipeline.policy, 'fanout')));
   engine.gate.contexts.fanout = detectorFanout(service);
   ctx.router.inboundFilters.push(service.deliveryFilter);
@@ -64,6 +59,10 @@ export async function outbreakModule(
       accountReleased: (jid) => service.released(jid),
       artefactBlocked: (kind, value) => service.blocked(kind, value),
       artefactUnblocked: (kind, value) => service.unblocked(kind, value),
+    },
+    reload(section) {
+      policy = outbreakPolicyFromConfig(section, ctx.domain);
+      service.reconfigure();
     },
   };
 }
