@@ -3,6 +3,8 @@
 // inspector added with use() (stranger policy, fan-out and outbreak detection, ...). Each
 // rule's mode comes from the policy; the verdicts are combined into one.
 
+import { performance } from 'node:perf_hooks';
+import { DurationHistogram } from '../../util/histogram.ts';
 import { type ClassifierModel, shippedModel } from '../classifier/model.ts';
 import { applyMode, type Evaluation, evaluateMessage } from '../engine/evaluate.ts';
 import { modeOf, type ThreatPolicy } from '../engine/policy.ts';
@@ -34,7 +36,19 @@ export class ThreatPipeline {
     this.extensions.push(inspector);
   }
 
+  /** How long each inspect() took (every inspector and the classifier), in ms. */
+  readonly timings = new DurationHistogram();
+
   async inspect(inspection: Inspection): Promise<Evaluation> {
+    const started = performance.now();
+    try {
+      return await this.evaluate(inspection);
+    } finally {
+      this.timings.record(performance.now() - started);
+    }
+  }
+
+  private async evaluate(inspection: Inspection): Promise<Evaluation> {
     const policy = this.current;
     const message =
       inspection.fileName === undefined

@@ -144,7 +144,7 @@ describe('flood shield', () => {
     const b1 = await login('b1');
     const senders = ['s1', 's2', 's3', 's4', 's5'];
     const conns = await Promise.all(senders.map((s) => login(s)));
-    const perSender = 8; // within each sender's own budget: the recipient's is what bites
+    const perSender = 10; // within each sender's own budget: the recipient's is what bites
     const started = Date.now();
     for (let i = 0; i < perSender; i++) {
       for (const [k, c] of conns.entries()) c.send(chat('target', `${senders[k]} ${i}`));
@@ -166,23 +166,24 @@ describe('flood shield', () => {
       );
     }
     const floodDone = Date.now();
-    // 40 messages against 25/s after a burst of 5: at least 1.4 s; the bystander pair, whose
+    // 50 messages against 25/s after a burst of 5: at least 1.8 s; the bystander pair, whose
     // recipient has its own budget, was served long before.
     const floor = ((senders.length * perSender - RECIPIENT_BURST) / RECIPIENT_RATE) * 1000;
     assert.ok(floodDone - started >= floor * 0.9, `flood took ${floodDone - started} ms`);
     assert.ok(bystanderDone < floodDone, 'the bystander pair was not held behind the flood');
     // Beyond 10 held in memory, the excess went through offline storage (stamped) and back.
     const stamped = received.filter((m) => m.getChild('delay', 'urn:xmpp:delay')).length;
-    assert.ok(stamped > 0 && stamped <= 30, `${stamped} messages came back from storage`);
+    assert.ok(stamped > 0 && stamped <= 35, `${stamped} messages came back from storage`);
 
     const told = await target.next(notice('flood.recipient'), 'a flood notice');
     const text = told.getChildText('body') ?? '';
     const counts =
       /(\d+) messages from s\d@localhost and (\d+) from 4 other senders were held back/.exec(text);
     assert.ok(counts, text);
-    // All but the burst (give or take what the budget earned while they were sent).
+    // All but the burst and what the budget earned while they were being sent (the engine
+    // inspects each before it reaches the shield, so sending takes a moment).
     const held = Number(counts[1]) + Number(counts[2]);
-    assert.ok(held >= 30 && held <= 35, `${held} held`);
+    assert.ok(held >= 20 && held <= 45, `${held} held`);
     assert.match(text, /more than 25 messages a second were arriving for you/);
     assert.match(text, /delivered to you in order/);
     await b2.expectNone(notice('flood.recipient'), 'a notice for the bystander', 200);
