@@ -46,7 +46,7 @@ export function defangArtefact(key: string): string {
   if (key.startsWith('sha256:')) return `the file with SHA-256 ${value.slice(0, 16)}…`;
   if (key.startsWith('file:')) return `the file "${value}"`;
   const shown = value.replace(/^http/i, 'hxxp').replace(/\./g, '[.]');
-  return key.startsWith('domain:') ? `links to ${shown}` : `the link ${shown}`;
+  return key.startsWith('domain:') ? `a link to ${shown}` : `the link ${shown}`;
 }
 
 export class OutbreakService {
