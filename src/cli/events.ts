@@ -74,6 +74,7 @@ export const eventsCommands: Command[] = [
         for (const e of latest) printLine(io, formatEvent(e));
         if (args.values.follow !== true) return;
         const newest = (await storage.events.list({ limit: 1 }))[0]?.id ?? 0;
+        io.stderr.write('rampart: following new security events (Ctrl-C to stop)\n');
         await follow(io, (afterId) => storage.events.list({ ...filter, afterId }), newest);
       });
     },

@@ -38,6 +38,14 @@ const PLAIN: Record<string, string> = {
   'fanout-log': 'sent to many people at once',
 };
 
+const SHAPES: Record<string, string> = {
+  short: 'a very short message',
+  emoji: 'emoji',
+  'bang-run': 'insistent punctuation',
+  money: 'mentions money',
+  multiline: 'several lines',
+};
+
 /** A feature name in words a user can read. */
 export function describeFeature(feature: string): string {
   const [kind = '', rest = ''] = feature.split(/:(.*)/s);
@@ -49,6 +57,7 @@ export function describeFeature(feature: string): string {
   if (kind.startsWith('url')) return 'a suspicious link';
   if (kind === 'file') return 'the file offered';
   if (kind === 'dlp') return 'addresses, ports or secrets in the text';
+  if (kind === 'shape') return SHAPES[rest] ?? 'its form';
   return feature;
 }
 

@@ -73,8 +73,10 @@ export class ThreatGate {
     origin: MessageOrigin,
   ): Promise<void> {
     const from = Jid.parse(original.attrs.from!);
-    // Errors are answers to the recipient's own stanzas; talking to oneself is not a threat.
-    if (original.attrs.type === 'error' || from.bare === to.bare) {
+    // Errors are answers to the recipient's own stanzas; talking to oneself is not a threat;
+    // a user cannot send groupchat to another user (delivery refuses it; rooms inspect theirs).
+    const type = original.attrs.type;
+    if (type === 'error' || from.bare === to.bare || (type === 'groupchat' && origin === 'local')) {
       return this.ctx.router.deliverMessage(original, to, session);
     }
     // The recipient's own rules (blocking) come first: a blocked sender cannot even ask.

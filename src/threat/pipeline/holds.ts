@@ -10,10 +10,10 @@ import type { HeldKind, HeldMessage } from '../../storage/ports.ts';
 import { type XmlElement, x } from '../../xml/element.ts';
 import { parseStoredElement } from '../../xml/parse-element.ts';
 import type { ThreatPolicy } from '../engine/policy.ts';
+import { serverNotice } from '../server-notice.ts';
 import type { Verdict } from '../verdict.ts';
 import type { Inspection } from './inspection.ts';
 
-export const NS_NOTICE = 'urn:rampart:notice:0';
 const MAX_TOLD = 100_000;
 
 export type RequestSummary = { sender: string; count: number; firstHeldAt: number };
@@ -97,25 +97,34 @@ export class HoldService {
     return delivered;
   }
 
-  /** A plain-words notice from the server's domain JID to every resource of `owner`. */
-  notice(owner: string, body: string, detail?: XmlElement): void {
-    const msg = x(
-      'message',
-      { from: this.ctx.domain, to: owner, type: 'chat', id: `rampart-${Date.now().toString(36)}` },
-      x('body', {}, body),
-      detail,
-    );
-    deliverQuietly(this.ctx, msg, owner);
+  /** A server notice (bare domain JID, T4) about a held message, with what it is about. */
+  private notice(
+    to: string,
+    text: string,
+    label: { threat: string; rule: string },
+    about: Record<string, string>,
+  ): XmlElement {
+    const msg = serverNotice(this.ctx.domain, to, text, label);
+    const el = msg.getChild('notice', NS.notice)!;
+    Object.assign(el.attrs, about);
+    return msg;
   }
 
   private noticeToRecipient(owner: string, sender: string, count: number): void {
-    this.notice(
-      owner,
+    const text =
       `${sender} is not in your contacts and wants to talk to you; the server is keeping their message until you decide. ` +
-        `To read it, add ${sender} to your contacts or reply "accept ${sender}". ` +
-        `To delete it, reply "reject ${sender}". Reply "requests" to list everyone waiting.`,
-      x('notice', { xmlns: NS_NOTICE, type: 'contact-request', jid: sender, count: String(count) }),
+      `To read it, add ${sender} to your contacts or reply "accept ${sender}". ` +
+      `To delete it, reply "reject ${sender}". Reply "requests" to list everyone waiting.`;
+    const msg = this.notice(
+      owner,
+      text,
+      { threat: 'T1', rule: 'stranger' },
+      { type: 'contact-request', jid: sender, count: String(count) },
     );
+    // Best effort: an account that cannot take one more offline message misses the notice.
+    try {
+      this.ctx.router.deliverMessage(msg, Jid.parse(owner))?.catch(() => {});
+    } catch {}
   }
 
   private tellSender(inspection: Inspection, kind: HeldKind, v: Verdict): void {
@@ -126,29 +135,15 @@ export class HoldService {
       if (this.told.size >= MAX_TOLD) this.told.clear();
       this.told.add(key);
     }
-    const body =
+    const text =
       kind === 'request'
         ? `Your message to ${owner} is waiting: you are not in their contacts, so it will be delivered only if they accept you.`
         : `Your message to ${owner} is held for review by an administrator. ${v.reason}`;
-    const msg = x(
-      'message',
-      { from: this.ctx.domain, to: inspection.from.full, type: 'chat' },
-      x('body', {}, body),
-      x('notice', {
-        xmlns: NS_NOTICE,
-        type: kind === 'request' ? 'awaiting-acceptance' : 'held',
-        jid: owner,
-      }),
-    );
+    const type = kind === 'request' ? 'awaiting-acceptance' : 'held';
+    const label = { threat: v.threat ?? 'T1', rule: v.rule };
+    const msg = this.notice(inspection.from.full, text, label, { type, jid: owner });
     this.ctx.router.sendTo(inspection.from, msg);
   }
-}
-
-/** Server notices are best effort: an account that cannot take one more message misses it. */
-function deliverQuietly(ctx: ServerContext, msg: XmlElement, to: string): void {
-  try {
-    ctx.router.deliverMessage(msg, Jid.parse(to))?.catch(() => {});
-  } catch {}
 }
 
 function iso(ms: number): string {

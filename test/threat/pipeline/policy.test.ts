@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { is, ns, RawClient, stanzaErrorOf, type XmlElement, x } from '../../helpers/raw-client.ts';
-import { type RampartProcess, startRampart } from '../../helpers/server.ts';
+import { type RampartProcess, repoRoot, startRampart } from '../../helpers/server.ts';
 
 /**
  * The policy on a running server: monitor mode, `rampart policy reload` and SIGHUP, a bad
@@ -166,5 +167,51 @@ describe('held messages and events on the command line', () => {
     assert.match(stats, /^url\s+T2\s+2$/m);
     assert.match(stats, /^stranger\.limit\s+T1\s+\d+$/m);
     assert.match(stats, /hour \(UTC\)/);
+  });
+});
+
+describe('events tail --follow', () => {
+  it('prints an event recorded while it runs', async () => {
+    const tail = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'rampart.mjs'),
+        'events',
+        'tail',
+        '--follow',
+        '-n',
+        '0',
+        '--data-dir',
+        server.dataDir,
+        '--config',
+        join(server.dataDir, 'rampart.toml'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    tail.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
+    tail.stderr.on('data', (d: Buffer) => {
+      err += d.toString('utf8');
+    });
+    try {
+      const ready = Date.now() + 15_000;
+      while (!err.includes('following new security events')) {
+        assert.ok(Date.now() < ready, `tail --follow did not start: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(out, '', 'nothing old with -n 0');
+      const ann = await online('ann');
+      ann.send(chat(bare('bo'), 'see http://203.0.113.9/notes'));
+      const deadline = Date.now() + 6000;
+      while (!/ T2 url label ann@localhost\/\S+ -> bo@localhost /.test(out)) {
+        assert.ok(Date.now() < deadline, `no event line from tail --follow: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      tail.kill('SIGTERM');
+    }
   });
 });
