@@ -200,7 +200,20 @@ export async function startServer(
     requestTimeoutMs: config.upload.put_timeout_s * 1000,
   });
   const stopSweep = startLivenessSweep(ctx, c2s.streams);
-  upload.start(https.port);
+  upload.start(https.port, {
+    // A file found bad by a later scan: block its hash server-wide and take back the copies
+    // of the messages that linked it (the zero-hour purge).
+    purgeFile: async (sha256, reason) => {
+      await storage.threatBlocks.add({
+        kind: 'sha256',
+        value: sha256,
+        reason,
+        source: 'admin',
+        createdAt: Date.now(),
+      });
+      await outbreak.service.blocked('sha256', sha256);
+    },
+  });
   https.setReady(true);
   log.info(
     {

@@ -8,13 +8,25 @@ import { loadUploadKeys } from './master-key.ts';
 import { fileLinkLabeller } from './message-links.ts';
 import { partyLinkRewriter } from './party-links.ts';
 import { createFileScanner } from './scan/pipeline.ts';
+import { scanFingerprint } from './scan/rescan.ts';
 import { UPLOAD_PATH, UploadService } from './service.ts';
+
+export interface UploadHooks {
+  purgeFile?(sha256: string, reason: string): Promise<void>;
+}
+
+/** Key-value owner and key of the scan fingerprint last used for the served files. */
+const FINGERPRINT = ['@server', 'upload-scan-fingerprint'] as const;
+const RESCAN_CHECK_MS = 3_600_000;
 
 export interface UploadFeature {
   /** What the domain's disco#info adds (identity and max-file-size form); empty when off. */
   disco(): XmlElement[];
-  /** Once the HTTPS port is known: sets the URL origin and starts the expiry sweep. */
-  start(httpsPort: number): void;
+  /**
+   * Once the HTTPS port is known: sets the URL origin, starts the expiry sweep and the re-scan
+   * check. `purgeFile` takes back the messages that linked a file found bad later.
+   */
+  start(httpsPort: number, hooks?: UploadHooks): void;
   stop(): void;
   service: UploadService | undefined;
 }
@@ -60,14 +72,47 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
     return 'continue';
   });
   let sweep: NodeJS.Timeout | undefined;
+  let rescanTimer: NodeJS.Timeout | undefined;
+  let rescanning = false;
+  // Scans the served files again when the policy or clamd's signatures changed since the last
+  // time (checked at start and every hour).
+  const rescanIfChanged = async (hooks: UploadHooks) => {
+    if (rescanning) return;
+    rescanning = true;
+    try {
+      const now = await scanFingerprint(config.upload_scan);
+      const last = await ctx.storage.kv.get(...FINGERPRINT);
+      if (last !== undefined && last !== now) {
+        const scanned = await service.rescanServed((file, scan) => {
+          reportScan(ctx, file, scan, true);
+          if (file.sha256 !== undefined) {
+            hooks
+              .purgeFile?.(file.sha256, `a new scan found it unsafe: ${scan.reason}`)
+              .catch((err: unknown) =>
+                ctx.log.warn({ err }, 'could not purge the links to a file'),
+              );
+          }
+        });
+        ctx.log.info({ scanned }, 'upload scan policy or signatures changed: files re-scanned');
+      }
+      if (last !== now) await ctx.storage.kv.set(...FINGERPRINT, now);
+    } finally {
+      rescanning = false;
+    }
+  };
   return {
     disco,
     service,
-    start(httpsPort) {
+    start(httpsPort, hooks = {}) {
       service.origin = config.upload.public_url ?? `https://${ctx.domain}:${httpsPort}`;
+      const rescan = () =>
+        rescanIfChanged(hooks).catch((err: unknown) => ctx.log.warn({ err }, 're-scan failed'));
       service
         .loadCleanHashes()
+        .then(rescan)
         .catch((err: unknown) => ctx.log.warn({ err }, 'could not load upload hashes'));
+      rescanTimer = setInterval(rescan, RESCAN_CHECK_MS);
+      rescanTimer.unref();
       sweep = setInterval(() => {
         service.sweep().catch((err: unknown) => ctx.log.warn({ err }, 'upload sweep failed'));
       }, 60_000);
@@ -75,6 +120,7 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
     },
     stop() {
       clearInterval(sweep);
+      clearInterval(rescanTimer);
     },
   };
 }

@@ -274,6 +274,27 @@ export class UploadService {
     };
   }
 
+  /**
+   * Scans every servable file again (signatures or policy changed). A file that fails now is
+   * held like any other; `onBad` hears of each one. Returns how many were scanned.
+   */
+  async rescanServed(onBad: (file: StoredFile, scan: ScanOutcome) => void): Promise<number> {
+    const served = await this.files.list({ status: 'clean' });
+    for (const file of served) {
+      // Held while it is scanned, so it is not served meanwhile.
+      if (!(await this.files.transition(file.id, 'clean', 'scanning'))) continue;
+      const { file: after, scan } = await this.runScan({ ...file, status: 'scanning' });
+      if (scan.verdict !== 'clean') {
+        this.cleanHashes.delete(file.id);
+        onBad(after, scan);
+      } else {
+        // A re-scan does not extend the file's life.
+        await this.files.update(file.id, { expiresAt: file.expiresAt });
+      }
+    }
+    return served.length;
+  }
+
   /** Plaintext of a stored file (or a range of it). */
   read(file: StoredFile, start = 0, end = file.size): Readable {
     if (file.wrappedKey === undefined) throw new Error('file has no key yet');

@@ -51,13 +51,18 @@ export interface StartOptions {
   /** Replaces the default `[auth]` table when the test needs its own. */
   authTable?: string;
   startTimeoutMs?: number;
+  /** Serve this data directory (a restart of an earlier server); it is kept on stop. */
+  dataDir?: string;
 }
 
 /** Fast PBKDF2 for tests; the schema's minimum. */
 const DEFAULT_AUTH = '[auth]\nscram_iterations = 4096\n';
 
 export async function startRampart(opts: StartOptions = {}): Promise<RampartProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-test-'));
+  const removeDataDir = () => {
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
   const domain = 'localhost';
   const ports = await freePorts();
   const configFile = join(dataDir, 'rampart.toml');
@@ -105,7 +110,7 @@ export async function startRampart(opts: StartOptions = {}): Promise<RampartProc
     await waitForHealth(ports.https, exited, opts.startTimeoutMs ?? 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     throw new Error(
       `rampart did not become healthy: ${(err as Error).message}\n--- output ---\n${log}`,
     );
@@ -144,7 +149,7 @@ export async function startRampart(opts: StartOptions = {}): Promise<RampartProc
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const { code, signal } = await exited;
       clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
       assert.equal(
         code,
         0,

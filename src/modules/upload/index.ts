@@ -80,7 +80,12 @@ export function uploadModule(
  * After a scan: one security event per finding (hash, real type, rule, verdict), and for a
  * blocked file a labelled notice to the uploader saying why.
  */
-export function reportScan(ctx: ServerContext, file: StoredFile, scan: ScanOutcome): void {
+export function reportScan(
+  ctx: ServerContext,
+  file: StoredFile,
+  scan: ScanOutcome,
+  rescan = false,
+): void {
   for (const f of scan.findings) {
     ctx.events.record({
       threat: f.rule.startsWith('files.clamav') || f.rule === 'files.eicar' ? 'T2' : 'T3',
@@ -97,6 +102,7 @@ export function reportScan(ctx: ServerContext, file: StoredFile, scan: ScanOutco
         mode: f.mode,
         reason: f.reason,
         ...(f.entry === undefined ? {} : { entry: f.entry }),
+        ...(rescan ? { rescan: true } : {}),
         ...f.evidence,
       },
     });
@@ -105,7 +111,9 @@ export function reportScan(ctx: ServerContext, file: StoredFile, scan: ScanOutco
   const notice = serverNotice(
     ctx.domain,
     file.owner,
-    `Your upload "${file.name}" was blocked and will not be delivered: ${scan.reason}.`,
+    rescan
+      ? `Your upload "${file.name}" failed a new scan and can no longer be downloaded: ${scan.reason}. Messages that linked it are being taken back.`
+      : `Your upload "${file.name}" was blocked and will not be delivered: ${scan.reason}.`,
     { threat: 'T3', rule: scan.rule ?? 'files.blocked' },
   );
   // Every session of the uploader hears it, available or not; with none, it waits offline.

@@ -69,6 +69,33 @@ export async function clamdScan(
   }
 }
 
+/** clamd's engine and signature database version ("ClamAV 1.4.6/27830/Mon Nov 23 ..."). */
+export function clamdVersion(address: ClamdAddress, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock =
+      'socket' in address ? connect(address.socket) : connect(address.port, address.host);
+    let reply = '';
+    const fail = (why: string) => {
+      sock.destroy();
+      reject(new ClamdUnavailable(`clamd: ${why}`));
+    };
+    const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write('zVERSION\0'));
+    sock.on('data', (d: string) => {
+      reply += d;
+      if (!reply.includes('\0')) return;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(reply.slice(0, reply.indexOf('\0')).trim());
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      fail(err.message);
+    });
+  });
+}
+
 function write(sock: Socket, buf: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     if (sock.destroyed) {

@@ -1,10 +1,11 @@
 import type { Config } from '../../config/schema.ts';
 import type { ScanInput, ScanOutcome } from '../service.ts';
 import { type ArchiveProblem, inspectZip, isZip } from './archive.ts';
-import { type ClamdAddress, ClamdUnavailable, clamdScan } from './clamd.ts';
+import { ClamdUnavailable, clamdScan } from './clamd.ts';
 import { isEicar } from './eicar.ts';
 import { detectType, extensionOf, nameContradictsType, type RealType } from './file-kind.ts';
 import { type Finding, note } from './findings.ts';
+import { clamdAddress } from './rescan.ts';
 
 type ScanConfig = Config['upload_scan'];
 
@@ -23,12 +24,7 @@ export function createFileScanner(scan: ScanConfig): (input: ScanInput) => Promi
   const blockedExts = new Set(
     scan.blocked_extensions.map((t) => t.toLowerCase().replace(/^\./, '')),
   );
-  const clamd: ClamdAddress | undefined =
-    scan.clamd_socket !== undefined
-      ? { socket: scan.clamd_socket }
-      : scan.clamd_host !== undefined
-        ? { host: scan.clamd_host, port: scan.clamd_port }
-        : undefined;
+  const clamd = clamdAddress(scan);
 
   /** The checks a top-level file and every archive entry go through. */
   const judge = (
