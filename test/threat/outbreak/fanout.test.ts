@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { is, RawClient, stanzaErrorOf, type XmlElement, x } from '../../helpers/raw-client.ts';
 import { type RampartProcess, startRampart, withServerLog } from '../../helpers/server.ts';
@@ -15,7 +17,8 @@ const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 // An ordinary-looking host: only the fan-out itself can give the worm away.
 const LINK = 'https://share-moments.net/p/k2x9?ref=41';
 const CONTACTS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
-const WORMS = ['alice', 'w2', 'w3', 'w4'];
+const WORMS = ['alice', 'w2', 'w3', 'w4', 'm1', 'm2'];
+const POLICY = `[policy]\nadmins = ["admin@${D}"]\n`;
 
 let server: RampartProcess;
 const clients: RawClient[] = [];
@@ -45,7 +48,7 @@ const errorFor = (c: RawClient, id: string) =>
 
 describe('fan-out quarantine and outbreak blocks through real sessions', () => {
   before(async () => {
-    server = await startRampart({ config: `[policy]\nadmins = ["admin@${D}"]\n` });
+    server = await startRampart({ config: POLICY });
     const users = ['admin', ...CONTACTS, ...WORMS].map((u) => `${u}@${D},${PASSWORD}`);
     const created = await server.cli(['user', 'import', '-'], `${users.join('\n')}\n`);
     assert.equal(created.code, 0, created.stderr);
@@ -137,5 +140,60 @@ describe('fan-out quarantine and outbreak blocks through real sessions', () => {
       );
       w4!.send(lure('c4', 'w4-1', 'lol'));
       await errorFor(w4!, 'w4-1');
+    }));
+
+  it('in monitor mode only records; a policy reload applies new thresholds', () =>
+    withServerLog(server, async () => {
+      const other = 'https://holiday-snaps.net/a/77';
+      const writeConfig = (extra: string) =>
+        writeFileSync(
+          join(server.dataDir, 'rampart.toml'),
+          `[auth]\nscram_iterations = 4096\n${POLICY}${extra}`,
+        );
+      const reload = async () => {
+        const r = await server.cli(['policy', 'reload']);
+        assert.equal(r.code, 0, r.stderr);
+      };
+      writeConfig('[policy.modes]\nfanout = "monitor"\n');
+      await reload();
+      const m1 = await online('m1');
+      CONTACTS.forEach((c, i) => {
+        m1.send(
+          x(
+            'message',
+            { to: `${c}@${D}`, type: 'chat', id: `mon${i}` },
+            x('body', {}, `look ${other}`),
+          ),
+        );
+      });
+      await m1.iq(x('iq', { type: 'get', to: D }, x('ping', { xmlns: 'urn:xmpp:ping' })));
+      await m1.expectNone((el) => el.attrs.type === 'error', 'a refusal in monitor mode', 300);
+      const events = (await server.cli(['events', 'export', '--since', '10m'])).stdout
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as { rule: string; actor: string; evidence?: Record<string, unknown> },
+        );
+      const monitored = events.find((e) => e.rule === 'fanout' && e.actor.startsWith(`m1@${D}`));
+      assert.equal(monitored?.evidence?.wouldBe, 'quarantine');
+
+      writeConfig('[policy.outbreak]\nfanout_recipients = 2\n');
+      await reload();
+      const m2 = await online('m2');
+      for (const [i, c] of ['c1', 'c2', 'c3'].entries()) {
+        m2.send(
+          x(
+            'message',
+            { to: `${c}@${D}`, type: 'chat', id: `k${i}` },
+            x('body', {}, `see https://team-photos.net/album/${i}`),
+          ),
+        );
+      }
+      const third = await errorFor(m2, 'k2');
+      assert.match(
+        third.getChild('error')?.getChildText('text', STANZAS) ?? '',
+        /a link to team-photos\[\.\]net to 3 people within 60 seconds/,
+      );
     }));
 });
