@@ -380,6 +380,65 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
         assert.deepEqual(times(await s.events.list({ rule: 'r1', afterId: first.id })), [2, 3]);
         assert.deepEqual(await s.events.list({ rule: 'none' }), []);
       });
+
+      it('filters by time with since, also while paging', async () => {
+        for (let i = 0; i < 5; i++) await s.events.record(ev(i));
+        const times = (list: { time: number }[]) => list.map((e) => e.time - ev(0).time);
+        assert.deepEqual(times(await s.events.list({ since: ev(3).time })), [3, 4]);
+        const first = (await s.events.list({ since: ev(1).time, afterId: 0, limit: 1 }))[0]!;
+        assert.deepEqual(
+          times(await s.events.list({ since: ev(1).time, afterId: first.id })),
+          [2, 3, 4],
+        );
+      });
+    });
+
+    describe('held messages', () => {
+      const held = (owner: string, sender: string, kind: 'request' | 'review', n: number) => ({
+        owner,
+        sender,
+        kind,
+        stanza: `<message><body>${n}</body></message>`,
+        rule: kind === 'request' ? 'stranger' : 'url',
+        reason: `reason ${n}`,
+        heldAt: 1_700_000_000_000 + n,
+      });
+
+      it('keeps every field, lists oldest first and filters by owner, sender and kind', async () => {
+        const a = await s.held.add({ ...held('bob@x', 'carol@x', 'request', 1), threat: 'T1' });
+        const b = await s.held.add(held('bob@x', 'dave@x', 'review', 2));
+        await s.held.add(held('erin@x', 'carol@x', 'request', 3));
+        assert.ok(b > a);
+        assert.deepEqual(await s.held.get(a), {
+          id: a,
+          ...held('bob@x', 'carol@x', 'request', 1),
+          threat: 'T1',
+        });
+        assert.equal('threat' in (await s.held.get(b))!, false);
+        const bodies = (list: { stanza: string }[]) => list.map((m) => m.stanza.slice(15, 16));
+        assert.deepEqual(bodies(await s.held.list()), ['1', '2', '3']);
+        assert.deepEqual(bodies(await s.held.list({ owner: 'bob@x' })), ['1', '2']);
+        assert.deepEqual(bodies(await s.held.list({ sender: 'carol@x' })), ['1', '3']);
+        assert.deepEqual(bodies(await s.held.list({ owner: 'bob@x', kind: 'review' })), ['2']);
+        assert.equal(await s.held.get(9999), undefined);
+      });
+
+      it('removes by id and by age; an account takes its held messages with it', async () => {
+        await s.accounts.create(account('bob@x'));
+        const ids = [];
+        for (const n of [1, 2, 3])
+          ids.push(await s.held.add(held('bob@x', 'carol@x', 'request', n)));
+        await s.held.add(held('erin@x', 'carol@x', 'request', 4));
+        assert.equal(await s.held.remove([ids[0]!, 12345]), 1);
+        assert.equal(await s.held.removeOlderThan(1_700_000_000_003), 1);
+        assert.deepEqual(
+          (await s.held.list({ owner: 'bob@x' })).map((m) => m.id),
+          [ids[2]],
+        );
+        await s.accounts.remove('bob@x');
+        assert.deepEqual(await s.held.list({ owner: 'bob@x' }), []);
+        assert.equal((await s.held.list({ owner: 'erin@x' })).length, 1);
+      });
     });
 
     describe('key-value', () => {
