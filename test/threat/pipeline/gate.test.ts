@@ -148,6 +148,14 @@ describe('stranger policy (T1)', () => {
   it('holds a stranger’s messages as a contact request; adding the sender to the roster delivers them in order', async () => {
     const bob = await online('bob');
     const carol = await online('carol');
+    // A stranger's typing notification is dropped silently (no body, nothing to hold).
+    carol.send(
+      x(
+        'message',
+        { to: bare('bob'), type: 'chat', id: 'typing' },
+        x('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }),
+      ),
+    );
     carol.send(chat(bare('bob'), 'hi bob, carol from sales here'));
     carol.send(chat(bare('bob'), 'second message'));
     const notice = await bob.next(fromServer, 'the server’s notice');
@@ -156,7 +164,8 @@ describe('stranger policy (T1)', () => {
     const told = await carol.next(fromServer, 'the sender is told once');
     assert.match(told.getChildText('body') ?? '', /waiting/);
     await carol.expectNone(fromServer, 'a second notice to the sender', 200);
-    await bob.expectNone(is.message(bare('carol')), 'the held message', 200);
+    await bob.expectNone(is.message(bare('carol')), 'the held message or typing', 200);
+    await carol.expectNone((e) => e.attrs.id === 'typing', 'an error for the chat state', 1);
 
     const list = await bob.iq(x('iq', { type: 'get' }, x('list', { xmlns: NS_REQUESTS })));
     const req = list.getChild('list', NS_REQUESTS)?.getChildren('request') ?? [];
