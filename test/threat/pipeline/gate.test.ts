@@ -132,6 +132,19 @@ describe('verdicts between contacts', () => {
     await bob.next(is.message(bare('alice'), 'lunch at noon?'), 'the next message');
   });
 
+  it('a burst of plain and labelled messages arrives in the order it was sent', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    const texts = Array.from({ length: 20 }, (_, i) =>
+      i % 3 === 0 ? `item ${i}: http://203.0.113.${i + 1}/x` : `item ${i}`,
+    );
+    for (const t of texts) alice.send(chat(bare('bob'), t));
+    for (const t of texts) {
+      const got = await bob.next(is.message(bare('alice')), t);
+      assert.ok(got.getChildText('body')?.endsWith(t), `expected ${t}, got ${got.toString()}`);
+    }
+  });
+
   it('strips XHTML-IM and keeps the plain body, with an event', async () => {
     const alice = await online('alice');
     const bob = await online('bob');
