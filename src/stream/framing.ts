@@ -77,7 +77,7 @@ const XML_DECLARATION = /^\s*<\?xml\s[^<>]*\?>/;
 class FramedInput implements StreamInput {
   private readonly parser: XmlStreamParser;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private readonly inMessage: { name: string; uri: string; el: XmlElement }[] = [];
+  private readonly inMessage: XmlElement[] = [];
   private opened = false;
 
   constructor(
@@ -86,7 +86,7 @@ class FramedInput implements StreamInput {
   ) {
     this.parser = new XmlStreamParser(limits, {
       onStreamStart: () => {},
-      onStanza: (el) => this.inMessage.push({ name: el.name, uri: el.xmlns ?? '', el }),
+      onStanza: (el) => this.inMessage.push(el),
       // The implicit root is never closed by the client: a stray end tag is a framing error.
       onStreamEnd: () => {
         throw new XmlStreamError('not-well-formed', 'an end tag without its element');
@@ -114,11 +114,13 @@ class FramedInput implements StreamInput {
         'each WebSocket message must hold exactly one complete XML element (RFC 7395 §3.3.1)',
       );
     }
-    const got = this.inMessage.pop();
-    if (got) this.dispatch(got.name, got.uri, got.el);
+    const el = this.inMessage.pop();
+    if (el) this.dispatch(el);
   }
 
-  private dispatch(name: string, uri: string, el: XmlElement): void {
+  private dispatch(el: XmlElement): void {
+    const { name } = el;
+    const uri = el.xmlns ?? '';
     if (!this.opened) {
       this.opened = true;
       this.handlers.onStreamStart(name, uri, el.attrs);
