@@ -12,7 +12,11 @@ const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
 export type FileJudgement = { kind: 'executable' | 'disguised' | 'archive'; detail: string };
 
 export function judgeFileName(name: string): FileJudgement | undefined {
-  const clean = name.trim().toLowerCase();
+  // Windows drops trailing dots and spaces: "setup.exe. " runs as setup.exe.
+  const clean = name
+    .trim()
+    .toLowerCase()
+    .replace(/[.\s]+$/, '');
   if (BIDI.test(clean)) {
     return { kind: 'disguised', detail: `the file name "${name}" hides its real extension` };
   }

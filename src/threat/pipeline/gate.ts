@@ -19,15 +19,44 @@ import type { ThreatPipeline } from './pipeline.ts';
 import { labelMessage, verdictElement } from './verdict-element.ts';
 
 const NS_OOB = 'jabber:x:oob';
+const NS_REFERENCE = 'urn:xmpp:reference:0';
 const MAX_TEXT_IN_EVENT = 1000;
+const MAX_DEPTH = 8;
 
-/** Every <body/>, and the URL of an out-of-band file offer, as the text inspectors read. */
+/** Links a client may show or fetch from XEP-0372 references (SIMS sources included). */
+function referenceUris(el: XmlElement, depth = 0, out: string[] = []): string[] {
+  if (depth > MAX_DEPTH) return out;
+  for (const c of el.elements()) {
+    if (c.name === 'reference' && c.xmlns === NS_REFERENCE && c.attrs.uri) out.push(c.attrs.uri);
+    referenceUris(c, depth + 1, out);
+  }
+  return out;
+}
+
+function fileNameOf(url: string): string {
+  const last = url.split(/[?#]/)[0]!.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last; // a malformed escape is no reason to skip the name
+  }
+}
+
+/**
+ * What the inspectors read: every <body/> and <subject/> (a lure may hide in a second
+ * language or in the subject), the out-of-band offer's URL and description, and reference
+ * URIs. The name of an out-of-band file is judged on its own.
+ */
 export function messageText(msg: XmlElement): { text: string; fileName?: string } {
-  const bodies = msg.getChildren('body').map((b) => b.text());
-  const oob = msg.getChild('x', NS_OOB)?.getChildText('url');
-  if (oob === undefined) return { text: bodies.join('\n') };
-  const name = decodeURIComponent(oob.split(/[?#]/)[0]!.split('/').pop() ?? '');
-  const text = [...bodies.filter((b) => !b.includes(oob)), oob].join('\n');
+  const parts = [...msg.getChildren('subject'), ...msg.getChildren('body')].map((b) => b.text());
+  const oob = msg.getChild('x', NS_OOB);
+  const url = oob?.getChildText('url');
+  const desc = oob?.getChildText('desc');
+  if (desc) parts.push(desc);
+  for (const uri of referenceUris(msg)) if (!parts.some((p) => p.includes(uri))) parts.push(uri);
+  if (url === undefined) return { text: parts.filter((p) => p !== '').join('\n') };
+  const name = fileNameOf(url);
+  const text = [...parts.filter((b) => b !== '' && !b.includes(url)), url].join('\n');
   return name === '' ? { text } : { text, fileName: name };
 }
 
@@ -73,11 +102,22 @@ export class ThreatGate {
     origin: MessageOrigin,
   ): Promise<void> {
     const from = Jid.parse(original.attrs.from!);
-    // Errors are answers to the recipient's own stanzas; talking to oneself is not a threat;
-    // a user cannot send groupchat to another user (delivery refuses it; rooms inspect theirs).
     const type = original.attrs.type;
-    if (type === 'error' || from.bare === to.bare || (type === 'groupchat' && origin === 'local')) {
-      return this.ctx.router.deliverMessage(original, to, session);
+    // Talking to oneself is not a threat.
+    if (from.bare === to.bare) return this.ctx.router.deliverMessage(original, to, session);
+    // A user is not a room: groupchat from one would skip every rule below (rooms inspect theirs).
+    if (type === 'groupchat' && origin === 'local') {
+      this.recordBypass(from, to, 'groupchat.user', 'groupchat from a user account');
+      throw new StanzaError('service-unavailable', 'users cannot send groupchat messages');
+    }
+    if (type === 'error') {
+      // Errors answer the recipient's own stanzas; an "error" out of the blue from a stranger
+      // is a way around the stranger policy, so it is dropped.
+      if (!this.strangersEnforced() || (await this.contexts.isContact(from.bare, to.bare))) {
+        return this.ctx.router.deliverMessage(original, to, session);
+      }
+      this.recordBypass(from, to, 'stranger.error', 'an unsolicited error message from a stranger');
+      return;
     }
     // The recipient's own rules (blocking) come first: a blocked sender cannot even ask.
     const admitted = await this.ctx.router.inboundAdmission(original, to.bare);
@@ -160,6 +200,18 @@ export class ThreatGate {
       });
     }
     return mode === 'enforce' ? stripMarkup(msg) : msg;
+  }
+
+  /** A message shaped to skip inspection: dropped or refused, and recorded. */
+  private recordBypass(from: Jid, to: Jid, rule: string, what: string): void {
+    this.ctx.events.record({
+      threat: 'T1',
+      rule,
+      actor: from.full,
+      target: to.bare,
+      verdict: 'refuse',
+      evidence: { type: 'message', what },
+    });
   }
 
   /** One event per rule that acted (or would have, in monitor mode). */

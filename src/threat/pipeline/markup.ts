@@ -12,15 +12,21 @@ const EXECUTABLE_NAMESPACES = new Set([
   'http://www.w3.org/1998/Math/MathML',
 ]);
 
-function executable(el: XmlElement): boolean {
-  return (el.xmlns !== undefined && EXECUTABLE_NAMESPACES.has(el.xmlns)) || el.name === 'html';
+const MAX_DEPTH = 32;
+
+/** Executable markup, also wrapped in some other payload; too deep to look at counts too. */
+function executable(el: XmlElement, depth = 0): boolean {
+  if (depth > MAX_DEPTH) return true;
+  if ((el.xmlns !== undefined && EXECUTABLE_NAMESPACES.has(el.xmlns)) || el.name === 'html')
+    return true;
+  return el.elements().some((c) => executable(c, depth + 1));
 }
 
 /** The namespaces (or names) of the top-level payloads that would be stripped. */
 export function markupToStrip(msg: XmlElement): string[] {
   return msg
     .elements()
-    .filter(executable)
+    .filter((el) => executable(el))
     .map((el) => el.xmlns ?? el.name);
 }
 

@@ -21,6 +21,9 @@ test('double extensions and direction overrides are disguised', () => {
   assert.equal(judgeFileName('Quote_2024.pdf.exe')?.kind, 'disguised');
   assert.equal(judgeFileName('photo.jpg      .scr')?.kind, 'disguised');
   assert.equal(judgeFileName('summary\u202Excod.scr')?.kind, 'disguised');
+  // Windows drops trailing dots and spaces when it opens the file.
+  assert.equal(judgeFileName('setup.exe.')?.kind, 'executable');
+  assert.equal(judgeFileName('invoice.pdf.exe. . ')?.kind, 'disguised');
 });
 
 test('documents and images are fine; archives are archives', () => {

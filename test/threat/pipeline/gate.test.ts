@@ -16,7 +16,20 @@ const NS_VERDICT = 'urn:rampart:verdict:0';
 const NS_REQUESTS = 'urn:rampart:requests:0';
 const NS_NOTICE = 'urn:rampart:notice:0';
 const NS_DELAY = 'urn:xmpp:delay';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gus', 'hal', 'ian', 'jo'];
+const USERS = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'fred',
+  'gus',
+  'hal',
+  'ian',
+  'jo',
+  'kim',
+  'lee',
+];
 const bare = (u: string) => `${u}@${D}`;
 let server: RampartProcess;
 const clients: RawClient[] = [];
@@ -241,5 +254,74 @@ describe('stranger policy (T1)', () => {
     hal.send(chat(bare('nobody'), 'anyone?', 'n1'));
     const err = await hal.next((e) => e.attrs.id === 'n1', 'the error');
     assert.equal(stanzaErrorOf(err), 'service-unavailable');
+  });
+});
+
+describe('messages shaped to skip inspection', () => {
+  const refusedWith = async (c: RawClient, id: string, condition: string) => {
+    const err = await c.next((e) => e.attrs.id === id, `the answer to ${id}`);
+    assert.equal(stanzaErrorOf(err), condition, err.toString());
+  };
+
+  it('an error message out of the blue from a stranger is dropped; an error answering the recipient arrives', async () => {
+    const bob = await online('bob');
+    const kim = await online('kim');
+    kim.send(
+      `<message to='${bare('bob')}' type='error' id='e1'><body>Your mailbox is full, log in at http://203.0.113.9/login</body><error type='cancel'><undefined-condition xmlns='${ns.stanzaErrors}'/></error></message>`,
+    );
+    await bob.expectNone(is.message(bare('kim')), 'the stranger’s error message', 300);
+    const ev = events('stranger.error').find((e) => e.actor.startsWith(bare('kim')));
+    assert.equal(ev?.target, bare('bob'));
+    // Once Bob wrote to Kim, Kim's client may answer him with an error.
+    bob.send(chat(bare('kim'), 'hello kim'));
+    kim.send(
+      `<message to='${bare('bob')}' type='error' id='e2'><error type='cancel'><item-not-found xmlns='${ns.stanzaErrors}'/></error></message>`,
+    );
+    const answer = await bob.next(is.message(bare('kim')), 'the error answer');
+    assert.equal(answer.attrs.id, 'e2');
+  });
+
+  it('groupchat from a user to a full JID is refused, not delivered past the stranger policy', async () => {
+    const bob = await online('bob');
+    const lee = await online('lee');
+    lee.send(
+      `<message to='${bob.jid}' type='groupchat' id='g1'><body>free gift cards at http://203.0.113.9/x</body></message>`,
+    );
+    await refusedWith(lee, 'g1', 'service-unavailable');
+    await bob.expectNone(is.message(bare('lee')), 'the groupchat message', 300);
+    assert.ok(events('groupchat.user').some((e) => e.actor.startsWith(bare('lee'))));
+  });
+
+  it('links in the subject, a second-language body, the out-of-band description and references are inspected', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    const lure = 'javascript:fetch(1)';
+    alice.send(
+      `<message to='${bare('bob')}' type='chat' id='s1'><subject>${lure}</subject><body>see subject</body></message>`,
+    );
+    await refusedWith(alice, 's1', 'policy-violation');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat' id='s2'><body>hi</body><body xml:lang='de'>${lure}</body></message>`,
+    );
+    await refusedWith(alice, 's2', 'policy-violation');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat' id='s3'><body>the picture</body><x xmlns='jabber:x:oob'><url>https://files.example.com/cat.png</url><desc>${lure}</desc></x></message>`,
+    );
+    await refusedWith(alice, 's3', 'policy-violation');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat' id='s4'><body>the picture</body><reference xmlns='urn:xmpp:reference:0' type='data'><media-sharing xmlns='urn:xmpp:sims:1'><sources><reference xmlns='urn:xmpp:reference:0' type='data' uri='${lure}'/></sources></media-sharing></reference></message>`,
+    );
+    await refusedWith(alice, 's4', 'policy-violation');
+    await bob.expectNone(is.message(bare('alice')), 'any of the lures', 200);
+  });
+
+  it('XHTML wrapped inside another payload is stripped too', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat'><body>wrapped</body><wrap xmlns='urn:example:wrap'><html xmlns='http://www.w3.org/1999/xhtml'><a href='javascript:alert(1)'>x</a></html></wrap></message>`,
+    );
+    const got = await bob.next(is.message(bare('alice'), 'wrapped'), 'the message');
+    assert.equal(got.getChild('wrap', 'urn:example:wrap'), undefined, got.toString());
   });
 });
