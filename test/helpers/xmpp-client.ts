@@ -87,6 +87,8 @@ export async function connectXmppJs(opts: XmppJsOptions): Promise<XmppJsClient> 
       : `${scheme}://127.0.0.1:${opts.port}`,
     domain,
     ...(opts.resource === undefined ? {} : { resource: opts.resource }),
+    // xmpp.js gives each step 2 s by default, too short on a loaded test machine.
+    timeout: opts.timeoutMs ?? 10_000,
     credentials: async (authenticate, mechanisms) => {
       mechanism = mechanisms[0] ?? '';
       await authenticate({ username: opts.username, password: opts.password }, mechanism);

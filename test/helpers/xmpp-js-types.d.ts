@@ -33,6 +33,8 @@ declare module '@xmpp/client' {
     service: string;
     domain?: string;
     resource?: string;
+    /** Each protocol step's wait (stream open, SASL and bind answers); 2000 ms by default. */
+    timeout?: number;
     username?: string;
     password?: string;
     credentials?: (authenticate: Authenticate, mechanisms: string[]) => Promise<void>;
