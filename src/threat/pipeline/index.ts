@@ -10,6 +10,7 @@ import { ContextBuilder, type SharedGroups } from './context.ts';
 import { ThreatGate } from './gate.ts';
 import { HoldService } from './holds.ts';
 import { ThreatPipeline } from './pipeline.ts';
+import { presenceStatusFilter } from './presence-status.ts';
 import { requestsModule } from './requests.ts';
 import { strangerInspector } from './stranger.ts';
 
@@ -37,6 +38,7 @@ export function threatEngineModule(
   const gate = new ThreatGate(ctx, pipeline, contexts, holds);
   pipeline.use(strangerInspector(() => pipeline.policy));
   ctx.router.messageGate = (msg, to, session) => gate.fromClient(msg, to, session);
+  presenceStatusFilter(ctx, () => pipeline.policy);
 
   // Adding the sender to one's roster is how a standard client accepts a contact request.
   ctx.hooks.on('roster-item-set', (owner, contact) => {
