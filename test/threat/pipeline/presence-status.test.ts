@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { securityEvents } from '../../helpers/events.ts';
-import { is, RawClient, x } from '../../helpers/raw-client.ts';
+import { ClientPool, is, type RawClient, x } from '../../helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../../helpers/server.ts';
 
 /**
@@ -13,16 +13,10 @@ const PASSWORD = 'presence status 1';
 const D = 'localhost';
 const bare = (u: string) => `${u}@${D}`;
 let server: RampartProcess;
-const clients: RawClient[] = [];
+const pool = new ClientPool(() => server.ports.c2sTls, PASSWORD);
 
 async function online(username: string): Promise<RawClient> {
-  const c = await RawClient.login({
-    port: server.ports.c2sTls,
-    directTls: true,
-    username,
-    password: PASSWORD,
-  });
-  clients.push(c);
+  const c = await pool.login(username);
   c.send(x('presence'));
   await c.iq(x('iq', { type: 'get', to: D }, x('ping', { xmlns: 'urn:xmpp:ping' })));
   return c;
@@ -34,7 +28,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.destroy();
+  pool.destroyAll();
   await server?.stop();
 });
 
