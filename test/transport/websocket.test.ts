@@ -263,6 +263,39 @@ describe('RFC 7395 stream over WebSocket', () => {
     assert.equal(events[0]?.address, localAddress);
   });
 
+  it('paces a burst with the session rate limit like TCP: reading pauses, nothing is lost', async () => {
+    const localAddress = '127.0.0.11';
+    const c = await WsClient.login({
+      port: server.ports.https,
+      username: 'bob',
+      password: PASSWORD,
+      resource: 'burst',
+      localAddress,
+    });
+    open.push(c);
+    // More pings than the stanza bucket holds (burst 200, then 50/s).
+    const ids = Array.from({ length: 260 }, (_, i) => `burst-${i}`);
+    for (const id of ids)
+      c.send(x('iq', { type: 'get', id, to: 'localhost' }, x('ping', { xmlns: ns.ping })));
+    const answered: string[] = [];
+    for (const id of ids) {
+      const r = await c.next(
+        (e) => e.name === 'iq' && e.attrs.id === id,
+        `the answer to ${id}`,
+        10_000,
+      );
+      assert.equal(r.attrs.type, 'result');
+      answered.push(id);
+    }
+    assert.deepEqual(answered, ids);
+    const events = await readSecurityEvents(
+      server.dataDir,
+      (e) => e.rule === 'rate.stanzas' && e.address === localAddress,
+      1,
+    );
+    assert.equal(events[0]?.verdict, 'delay');
+  });
+
   it('refuses binary messages (RFC 7395 §3.2) with close code 1003', async () => {
     const c = await wsConnect();
     await c.openStream();
