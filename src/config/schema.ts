@@ -293,6 +293,12 @@ export const configSchema = z
           .describe(
             'Held messages kept in memory per recipient; more go to offline storage (bounded by `limits.max_offline_messages`), beyond that they are refused.',
           ),
+        max_held_per_sender: positive
+          .max(1_000_000)
+          .default(2000)
+          .describe(
+            'Messages of one account held (in memory) for going far above its usual rate; beyond, it gets an error for each further one.',
+          ),
         max_held_total: positive
           .max(10_000_000)
           .default(100_000)

@@ -66,6 +66,13 @@ export interface PresenceHandler {
 export type DeliveryGate = (msg: XmlElement, to: Jid) => boolean;
 
 /**
+ * May hold back a stanza a client sent, after the outbound filters and before routing and
+ * inspection (the flood shield's sender side); true when it took the stanza, which it routes
+ * later with `routeChecked`.
+ */
+export type SenderGate = (stanza: XmlElement, session: Session) => boolean;
+
+/**
  * Observes messages on their way (message carbons plug in here). `sent`: a local client's
  * message was accepted for delivery. `delivered`: a message reached these sessions of local
  * account `to` (none when it was stored offline). Taps only watch; they cannot refuse.
@@ -94,6 +101,7 @@ export class Router {
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
   deliveryGate: DeliveryGate | undefined;
+  senderGate: SenderGate | undefined;
   readonly messageTaps: MessageTap[] = [];
   messageGate: MessageGate | undefined;
   domainMessage: DomainMessageHandler | undefined;
@@ -126,6 +134,12 @@ export class Router {
       if (verdict === 'drop') return;
       if (verdict instanceof StanzaError) throw verdict;
     }
+    if (this.senderGate?.(stanza, session)) return;
+    return this.routeChecked(stanza, session);
+  }
+
+  /** Routing of a client's stanza once the outbound filters and the sender gate passed it. */
+  routeChecked(stanza: XmlElement, session: Session): void | Promise<void> {
     if (stanza.name === 'presence') return this.presence?.fromClient(stanza, session);
     const to = stanza.attrs.to === undefined ? undefined : Jid.parse(stanza.attrs.to);
     if (stanza.name === 'message')

@@ -4,10 +4,6 @@
 export interface EpisodeTally {
   /** Held messages per sender. */
   bySender: Map<string, number>;
-  /** Senders held because they sent far above their usual rate. */
-  fastSenders: Set<string>;
-  /** The recipient's own budget was exceeded. */
-  recipientBudget: boolean;
   /** Left in offline storage because the recipient went offline. */
   storedForLater: number;
   /** Beyond every bound: refused, the sender got an error. */
@@ -15,19 +11,11 @@ export interface EpisodeTally {
 }
 
 export function emptyTally(): EpisodeTally {
-  return {
-    bySender: new Map(),
-    fastSenders: new Set(),
-    recipientBudget: false,
-    storedForLater: 0,
-    refused: 0,
-  };
+  return { bySender: new Map(), storedForLater: 0, refused: 0 };
 }
 
 export function mergeTally(into: EpisodeTally, from: EpisodeTally): void {
   for (const [s, n] of from.bySender) into.bySender.set(s, (into.bySender.get(s) ?? 0) + n);
-  for (const s of from.fastSenders) into.fastSenders.add(s);
-  into.recipientBudget ||= from.recipientBudget;
   into.storedForLater += from.storedForLater;
   into.refused += from.refused;
 }
@@ -46,15 +34,6 @@ export function recipientNotice(t: EpisodeTally, budgetPerS: number): string {
     const rest = others.reduce((sum, [, n]) => sum + n, 0);
     who += ` and ${rest} from ${plural(others.length, 'other sender')}`;
   }
-  const why: string[] = [];
-  if (t.recipientBudget) {
-    why.push(`more than ${budgetPerS} messages a second were arriving for you`);
-  }
-  if (t.fastSenders.size > 0) {
-    why.push(
-      `${[...t.fastSenders].sort().join(', ')} ${t.fastSenders.size === 1 ? 'was' : 'were'} sending far faster than usual`,
-    );
-  }
   const delivered = total - t.storedForLater - t.refused;
   const outcome = [
     delivered > 0
@@ -69,7 +48,7 @@ export function recipientNotice(t: EpisodeTally, budgetPerS: number): string {
   ].filter((s) => s.length > 0);
   return (
     `Flood protection: ${who} ${total === 1 ? 'was' : 'were'} held back by the server because ` +
-    `${why.join(' and ') || 'of a flood'}. ${capitalise(outcome.join('; '))}. ` +
+    `more than ${budgetPerS} messages a second were arriving for you. ${capitalise(outcome.join('; '))}. ` +
     'This keeps a flood from drowning your other conversations.'
   );
 }

@@ -3,21 +3,13 @@ import { Jid } from '../../stanza/jid.ts';
 import type { SecurityEvent } from '../../storage/ports.ts';
 import { TokenBucket } from '../../util/token-bucket.ts';
 import type { XmlElement } from '../../xml/element.ts';
-import {
-  type EpisodeTally,
-  emptyTally,
-  mergeTally,
-  recipientNotice,
-  senderNotice,
-} from './flood-notices.ts';
+import { type EpisodeTally, emptyTally, mergeTally, recipientNotice } from './flood-notices.ts';
 import { type HeldMessage, HeldQueue } from './held-queue.ts';
-import { SenderRate, type SenderRateLimits } from './sender-rate.ts';
 
 export interface FloodLimits {
   mode: 'off' | 'monitor' | 'enforce';
   recipientPerS: number;
   recipientBurst: number;
-  sender: SenderRateLimits;
   maxHeldPerRecipient: number;
   maxHeldTotal: number;
   /** Shortest gap between two events or notices about one account. */
@@ -39,15 +31,6 @@ export interface FloodPorts {
   notify(bare: string, text: string, rule: string): void;
   record(event: SecurityEvent): void;
   logError(err: unknown, what: string): void;
-}
-
-type Rule = 'flood.recipient' | 'flood.sender';
-
-interface SenderState {
-  rate: SenderRate;
-  /** Its messages held anywhere (memory or spilled); the episode lasts while this is > 0. */
-  held: number;
-  lastEventAt: number;
 }
 
 interface RecipientState {
@@ -72,20 +55,18 @@ interface RecipientState {
 
 const RELOAD_BATCH = 200;
 const SWEEP_MS = 30_000;
-const FORGET_SENDER_MS = 30 * 60_000;
 
 /**
- * The flood shield (T5). Every message from one account to another passes `admit`: it goes
- * through at once while both the recipient's inbound budget and the sender's budget have room,
- * and is held otherwise, in memory up to a bound, then in the recipient's offline storage.
- * Held messages are released at the budgets' pace, round-robin between senders, in order per
- * sender. Each episode gives one security event per rule and account, a notice to the
- * recipient when it ends ("N messages from X were held because ..."), and one to a sender
- * held for going far above its usual rate. Nothing here blocks: releases run on timers.
+ * The recipient side of the flood shield (T5). Every inspected message from one account to
+ * another passes `admit`: it goes through at once while the recipient's inbound budget has
+ * room, and is held otherwise, in memory up to a bound, then in the recipient's offline
+ * storage. Held messages are released at the budget's pace, round-robin between senders, in
+ * order per sender. Each episode gives one security event and, when it ends, a notice to the
+ * recipient ("N messages from X were held because ..."). Nothing here blocks: releases run on
+ * timers. (A sender far above its usual rate is held earlier, before inspection: SenderGate.)
  */
 export class FloodShield {
   private readonly recipients = new Map<string, RecipientState>();
-  private readonly senders = new Map<string, SenderState>();
   private heldInMemory = 0;
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -101,56 +82,28 @@ export class FloodShield {
   admit(msg: XmlElement, sender: string, to: Jid): boolean {
     if (this.limits.mode === 'off') return false;
     const now = Date.now();
-    const s = this.senderState(sender, now);
-    s.rate.observe(now, s.held > 0);
     const r = this.recipientState(to.bare);
     // Once a pair has messages waiting, later ones wait behind them: order is kept.
     const waiting = r.queue.has(sender) || (r.spilled.get(sender) ?? 0) > 0;
-    let rule: Rule | undefined;
-    if (!waiting) {
-      const recipientRoom = r.bucket.has();
-      const senderRoom = s.rate.bucket.has();
-      if (recipientRoom && senderRoom) {
-        r.bucket.tryTake();
-        s.rate.bucket.tryTake();
-        return false;
-      }
-      rule = recipientRoom ? 'flood.sender' : 'flood.recipient';
-    }
+    if (!waiting && r.bucket.tryTake()) return false;
     if (this.limits.mode === 'monitor') {
-      if (rule) this.recordStart(rule, r, s, sender, to.bare, now, true);
+      this.recordStart(r, sender, to.bare, now, true);
       return false;
     }
-    this.hold(msg, sender, to, r, s, rule, now);
+    this.hold(msg, sender, to, r, now);
     return true;
   }
 
-  private hold(
-    msg: XmlElement,
-    sender: string,
-    to: Jid,
-    r: RecipientState,
-    s: SenderState,
-    rule: Rule | undefined,
-    now: number,
-  ): void {
+  private hold(msg: XmlElement, sender: string, to: Jid, r: RecipientState, now: number): void {
     r.episode ??= emptyTally();
-    if (rule) {
-      if (rule === 'flood.recipient') r.episode.recipientBudget = true;
-      else r.episode.fastSenders.add(sender);
-      const started = this.recordStart(rule, r, s, sender, to.bare, now, false);
-      if (started && rule === 'flood.sender') {
-        this.ports.notify(sender, senderNotice(s.rate.allowedPerS), rule);
-      }
-    }
+    this.recordStart(r, sender, to.bare, now, false);
     r.episode.bySender.set(sender, (r.episode.bySender.get(sender) ?? 0) + 1);
-    s.held++;
     const full =
       r.queue.size >= this.limits.maxHeldPerRecipient ||
       this.heldInMemory >= this.limits.maxHeldTotal;
     if (r.spilledTotal > 0 || full) {
-      if (r.storageFull) this.refuse(msg, r, s, to.bare);
-      else this.spill(msg, sender, to.bare, r, s);
+      if (r.storageFull) this.refuse(msg, r, to.bare);
+      else this.spill(msg, sender, to.bare, r);
     } else {
       r.queue.push(sender, { msg, to });
       this.heldInMemory++;
@@ -158,57 +111,38 @@ export class FloodShield {
     this.schedule(r, to.bare);
   }
 
-  /**
-   * One event per rule and account per notice interval (the start of an episode); returns
-   * whether this was one.
-   */
+  /** One event per recipient per notice interval: the start of an episode. */
   private recordStart(
-    rule: Rule,
     r: RecipientState,
-    s: SenderState,
     sender: string,
     to: string,
     now: number,
     monitor: boolean,
-  ): boolean {
-    const byRecipient = rule === 'flood.recipient';
-    const last = byRecipient ? r.lastEventAt : s.lastEventAt;
-    if (now - last < this.limits.noticeIntervalMs) return false;
-    if (byRecipient) r.lastEventAt = now;
-    else s.lastEventAt = now;
-    const evidence: Record<string, unknown> = byRecipient
-      ? { budgetPerS: this.limits.recipientPerS, burst: this.limits.recipientBurst }
-      : {
-          allowedPerS: round(s.rate.allowedPerS),
-          usualPerS: round(s.rate.usual),
-          burst: this.limits.sender.burst,
-        };
+  ): void {
+    if (now - r.lastEventAt < this.limits.noticeIntervalMs) return;
+    r.lastEventAt = now;
+    const evidence: Record<string, unknown> = {
+      budgetPerS: this.limits.recipientPerS,
+      burst: this.limits.recipientBurst,
+    };
     if (monitor) Object.assign(evidence, { monitor: true, wouldBe: 'hold' });
     this.ports.record({
       threat: 'T5',
-      rule,
+      rule: 'flood.recipient',
       actor: sender,
       target: to,
       verdict: monitor ? 'allow' : 'hold',
       evidence,
     });
-    return true;
   }
 
-  private spill(
-    msg: XmlElement,
-    sender: string,
-    to: string,
-    r: RecipientState,
-    s: SenderState,
-  ): void {
+  private spill(msg: XmlElement, sender: string, to: string, r: RecipientState): void {
     r.spilled.set(sender, (r.spilled.get(sender) ?? 0) + 1);
     r.spilledTotal++;
     r.storing = r.storing.then(() =>
       this.ports.store(msg, to).catch((err: unknown) => {
         this.unspill(r, sender, 1);
         r.storageFull = true;
-        this.settle(s);
         if (r.episode) r.episode.refused++;
         this.ports.bounce(msg, asStanzaError(err));
       }),
@@ -216,8 +150,7 @@ export class FloodShield {
   }
 
   /** Beyond every bound: the sender gets an error (and the recipient's notice counts it). */
-  private refuse(msg: XmlElement, r: RecipientState, s: SenderState, to: string): void {
-    this.settle(s);
+  private refuse(msg: XmlElement, r: RecipientState, to: string): void {
     if (r.episode) r.episode.refused++;
     this.ports.bounce(
       msg,
@@ -235,39 +168,16 @@ export class FloodShield {
     r.spilledTotal = Math.max(0, r.spilledTotal - n);
   }
 
-  /** A held message left the shield (delivered, stored for later, or refused). */
-  private settle(s: SenderState, n = 1): void {
-    s.held = Math.max(0, s.held - n);
-  }
-
   private schedule(r: RecipientState, to: string): void {
     if (r.timer || r.loading) return;
-    let wait = r.bucket.msUntil();
-    if (r.queue.size > 0) {
-      let senderWait = Number.POSITIVE_INFINITY;
-      for (const sender of r.queue.senders()) {
-        senderWait = Math.min(senderWait, this.senders.get(sender)?.rate.bucket.msUntil() ?? 0);
-        if (senderWait === 0) break;
-      }
-      wait = Math.max(wait, senderWait);
-    }
-    r.timer = setTimeout(() => this.release(r, to), wait);
+    r.timer = setTimeout(() => this.release(r, to), r.bucket.msUntil());
   }
 
   private release(r: RecipientState, to: string): void {
     r.timer = undefined;
-    while (r.queue.size > 0 && r.bucket.has()) {
-      const next = r.queue.takeNext(
-        (sender) => this.senders.get(sender)?.rate.bucket.has() ?? true,
-      );
-      if (!next) break;
+    while (r.queue.size > 0 && r.bucket.tryTake()) {
+      const next = r.queue.takeNext()!;
       this.heldInMemory--;
-      r.bucket.tryTake();
-      const s = this.senders.get(next.sender);
-      if (s) {
-        s.rate.bucket.tryTake();
-        this.settle(s);
-      }
       this.deliver(next.item);
     }
     if (r.queue.size > 0) return this.schedule(r, to);
@@ -301,10 +211,6 @@ export class FloodShield {
       if (!this.ports.isOnline(to)) {
         // They stay in offline storage and arrive at the next sign-in, before anything newer.
         if (r.episode) r.episode.storedForLater += r.spilledTotal;
-        for (const [sender, n] of r.spilled) {
-          const s = this.senders.get(sender);
-          if (s) this.settle(s, n);
-        }
         r.spilled.clear();
         r.spilledTotal = 0;
         return;
@@ -317,16 +223,11 @@ export class FloodShield {
       for (const { msg } of rows) {
         const sender = Jid.tryParse(msg.attrs.from)?.bare ?? '';
         if ((r.spilled.get(sender) ?? 0) > 0) this.unspill(r, sender, 1);
-        else this.senderState(sender, Date.now()).held++;
         r.queue.push(sender, { msg, to: Jid.parse(to) });
         this.heldInMemory++;
       }
       // Storage is empty though we wrote more: a sign-in took them (offline delivery).
       if (rows.length === 0 && written === r.storing) {
-        for (const [sender, n] of r.spilled) {
-          const s = this.senders.get(sender);
-          if (s) this.settle(s, n);
-        }
         r.spilled.clear();
         r.spilledTotal = 0;
       }
@@ -362,22 +263,8 @@ export class FloodShield {
     }
     r.lastNoticeAt = Date.now();
     const text = recipientNotice(r.untold, this.limits.recipientPerS);
-    const rule = r.untold.recipientBudget ? 'flood.recipient' : 'flood.sender';
     r.untold = undefined;
-    this.ports.notify(to, text, rule);
-  }
-
-  private senderState(sender: string, now: number): SenderState {
-    let s = this.senders.get(sender);
-    if (!s) {
-      s = {
-        rate: new SenderRate(this.limits.sender, now),
-        held: 0,
-        lastEventAt: Number.NEGATIVE_INFINITY,
-      };
-      this.senders.set(sender, s);
-    }
-    return s;
+    this.ports.notify(to, text, 'flood.recipient');
   }
 
   private recipientState(to: string): RecipientState {
@@ -410,9 +297,6 @@ export class FloodShield {
       const idle = r.queue.size === 0 && r.spilledTotal === 0 && !r.loading && !r.timer;
       const quiet = now - Math.max(r.lastEventAt, r.lastNoticeAt) > this.limits.noticeIntervalMs;
       if (idle && quiet && !r.episode && !r.untold && r.bucket.isFull()) this.recipients.delete(to);
-    }
-    for (const [sender, s] of this.senders) {
-      if (s.held === 0 && now - s.rate.lastSeen > FORGET_SENDER_MS) this.senders.delete(sender);
     }
   }
 
@@ -447,8 +331,4 @@ function asStanzaError(err: unknown): StanzaError {
   return err instanceof StanzaError
     ? err
     : new StanzaError('internal-server-error', 'the message could not be delivered');
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }

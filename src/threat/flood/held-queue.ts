@@ -31,10 +31,9 @@ export class HeldQueue {
     return this.bySender.keys();
   }
 
-  /** Takes the next message of the first sender in turn that `may` send now. */
-  takeNext(may: (sender: string) => boolean): { sender: string; item: HeldMessage } | undefined {
+  /** Takes the next message of the sender whose turn it is. */
+  takeNext(): { sender: string; item: HeldMessage } | undefined {
     for (const [sender, list] of this.bySender) {
-      if (!may(sender)) continue;
       const item = list.shift()!;
       // Map order is the turn order: the sender goes to the back, or leaves when done.
       this.bySender.delete(sender);

@@ -5,8 +5,9 @@ import type { XmlElement } from '../../xml/element.ts';
 import { parseStoredElement } from '../../xml/parse-element.ts';
 import { serverNotice } from '../server-notice.ts';
 import { type FloodLimits, FloodShield } from './flood-shield.ts';
+import { SenderGate, type SenderGateLimits } from './sender-gate.ts';
 
-export function floodLimits(config: ServerContext['config']): FloodLimits {
+export function floodLimits(config: ServerContext['config']): FloodLimits & SenderGateLimits {
   const f = config.flood;
   return {
     mode: f.mode,
@@ -18,18 +19,37 @@ export function floodLimits(config: ServerContext['config']): FloodLimits {
       factor: f.sender_normal_factor,
     },
     maxHeldPerRecipient: f.max_held_per_recipient,
+    maxHeldPerSender: f.max_held_per_sender,
     maxHeldTotal: f.max_held_total,
     noticeIntervalMs: f.notice_interval_s * 1000,
   };
 }
 
 /**
- * Puts the flood shield (T5) on the router's delivery path: messages between accounts pass it
- * after the inbound checks; what it holds it later delivers past it, or stores offline.
+ * Puts the flood shield (T5) on the router: the sender side before routing and inspection
+ * (a sender far above its usual rate waits there), the recipient side on the delivery path
+ * after the inbound checks (what it holds it later delivers past it, or stores offline).
  */
-export function floodModule(ctx: ServerContext): FloodShield {
+export function floodModule(ctx: ServerContext): { close(): Promise<void> } {
   const router = ctx.router;
-  const shield = new FloodShield(floodLimits(ctx.config), {
+  const limits = floodLimits(ctx.config);
+  const notify = (bare: string, text: string, rule: string) => {
+    const notice = serverNotice(ctx.domain, bare, text, { threat: 'T5', rule });
+    // Every session of the account hears it, available or not; with none, it waits offline.
+    if (ctx.sessions.count(bare) > 0) return router.sendTo(Jid.parse(bare), notice);
+    Promise.resolve(router.deliverAdmitted(notice, Jid.parse(bare))).catch((err: unknown) =>
+      ctx.log.warn({ err, to: bare }, 'could not deliver a flood notice'),
+    );
+  };
+  const senders = new SenderGate(limits, {
+    route: (msg, session) => router.routeChecked(msg, session),
+    bounce: (msg, err) => router.bounce(msg, err),
+    notify,
+    record: (event) => ctx.events.record(event),
+  });
+  router.senderGate = (stanza, session) =>
+    stanza.name === 'message' && senders.offer(stanza, session);
+  const shield = new FloodShield(limits, {
     deliver: (msg, to) => router.deliverAdmitted(msg, to),
     bounce: (msg, err) => router.bounce(msg, err),
     store: async (msg, to) => {
@@ -46,14 +66,7 @@ export function floodModule(ctx: ServerContext): FloodShield {
     },
     removeStored: (to, ids) => ctx.storage.offline.remove(to, ids),
     isOnline: (bare) => ctx.sessions.available(bare).some((s) => s.priority >= 0),
-    notify: (bare, text, rule) => {
-      const notice = serverNotice(ctx.domain, bare, text, { threat: 'T5', rule });
-      // Every session of the account hears it, available or not; with none, it waits offline.
-      if (ctx.sessions.count(bare) > 0) return router.sendTo(Jid.parse(bare), notice);
-      Promise.resolve(router.deliverAdmitted(notice, Jid.parse(bare))).catch((err: unknown) =>
-        ctx.log.warn({ err, to: bare }, 'could not deliver a flood notice'),
-      );
-    },
+    notify,
     record: (event) => ctx.events.record(event),
     logError: (err, what) => ctx.log.error({ err }, what),
   });
@@ -64,7 +77,12 @@ export function floodModule(ctx: ServerContext): FloodShield {
     if (!from?.local || from.bare === to.bare) return false;
     return shield.admit(msg, from.bare, to);
   };
-  return shield;
+  return {
+    close: async () => {
+      senders.close();
+      await shield.close();
+    },
+  };
 }
 
 /** A message read back from storage carries our delay stamp; it gets one fresh one. */
