@@ -717,11 +717,11 @@ export const configSchema = z
           ),
         request_every: positive
           .max(10_000)
-          .default(5)
+          .default(10)
           .describe('Ask the client for an ack (<r/>) after this many unacknowledged stanzas...'),
         request_after_ms: positive
           .max(600_000)
-          .default(2000)
+          .default(10_000)
           .describe('...or once a stanza has waited this long without an ack.'),
       })
       .strict()
