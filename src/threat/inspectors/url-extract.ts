@@ -59,6 +59,9 @@ const SCHEME_URL = /\b([a-z][a-z0-9+.-]{1,15}):(\/\/)?([^\s<>"'`\u3000-\u303f\uf
 const BARE_HOST =
   /(?<![@\p{L}\p{N}._/:-])((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,62})\.)+[\p{L}]{2,24}|\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})?(\/[^\s<>"'`]*)?/giu;
 
+/** A Windows share path, \\host\share\...: Windows clients open it as a link. */
+const UNC_PATH = /(?<![\\\p{L}\p{N}])\\\\([\p{L}\p{N}][\p{L}\p{N}.-]*)((?:\\[^\s\\<>"'`]+)+)\\?/gu;
+
 const TRAILING = /[.,;:!?)\]}'"…。，、！？）」』]+$/u;
 
 function knownScheme(s: string): boolean {
@@ -124,6 +127,19 @@ function scan(text: string): FoundUrl[] {
       url: `${scheme}://${body}`,
       scheme,
       ...parts,
+      hadScheme: true,
+      obfuscated: false,
+      defanged: false,
+    });
+  }
+  for (const m of text.matchAll(UNC_PATH)) {
+    const start = m.index ?? 0;
+    taken.push([start, start + m[0].length]);
+    found.push({
+      url: m[0].replace(TRAILING, ''),
+      scheme: 'unc',
+      rawHost: m[1]!.toLowerCase().replace(/\.$/, ''),
+      path: m[2]!.replace(TRAILING, ''),
       hadScheme: true,
       obfuscated: false,
       defanged: false,

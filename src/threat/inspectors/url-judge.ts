@@ -69,6 +69,16 @@ export function isPrivateIpv4(ip: string): boolean {
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
 }
 
+/** A private address or an intranet-style name (".corp", ".internal", no dots). */
+function isInternalHost(host: string): boolean {
+  if (host.startsWith('[')) return /^\[(::1|f[cd][0-9a-f]*:|fe80:)/i.test(host);
+  const ip = parseIpv4(host);
+  if (ip) return isPrivateIpv4(ip.ip);
+  return (
+    !host.includes('.') || INTERNAL_SUFFIXES.some((s) => host.endsWith(s)) || /\.corp\./.test(host)
+  );
+}
+
 /** The part of a host a person registers: "login.paypal.com" -> "paypal.com". */
 export function registrableDomain(host: string): string {
   const labels = host.split('.');
@@ -136,8 +146,12 @@ function lookalike(host: string): UrlFinding | undefined {
 }
 
 function fileExtension(path: string): string | undefined {
-  const last = path.split(/[?#]/)[0]!.split('/').pop() ?? '';
-  const m = /\.([a-z0-9-]{1,10})$/i.exec(last);
+  let last = path.split(/[?#]/)[0]!.split(/[/\\]/).pop() ?? '';
+  try {
+    last = decodeURIComponent(last); // "setup%2Eexe" is served as setup.exe
+  } catch {}
+  // Windows drops trailing dots and spaces: "setup.exe." runs as setup.exe.
+  const m = /\.([a-z0-9-]{1,10})[.\s]*$/i.exec(last);
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
@@ -162,19 +176,23 @@ export function judgeUrl(u: FoundUrl): UrlJudgement {
     );
     return { url: u.url, host: '', findings };
   }
+  if (u.scheme === 'unc') {
+    // Opening \\host\share sends the user's Windows sign-in hash to that host.
+    if (!isInternalHost(u.rawHost)) {
+      add('unc-external', 'strong', 'the link opens a Windows share on an outside host');
+    }
+    return { url: u.url, host: u.rawHost, findings, internal: isInternalHost(u.rawHost) };
+  }
   if (u.obfuscated) add('obfuscated', 'strong', 'the link was disguised so filters would miss it');
   if (u.defanged) add('defanged', 'medium', 'the link was written so that it cannot be clicked');
   if (u.userinfo !== undefined)
     add('userinfo', 'strong', 'the link hides its real host after an @');
   let host = u.rawHost;
   const ip = parseIpv4(host);
-  const internal =
-    (ip !== undefined && isPrivateIpv4(ip.ip)) ||
-    (ip === undefined &&
-      (!host.includes('.') ||
-        INTERNAL_SUFFIXES.some((s) => host.endsWith(s)) ||
-        /\.corp\./.test(host)));
-  if (ip) {
+  const internal = isInternalHost(host);
+  if (host.startsWith('[')) {
+    add('ip-literal', internal ? 'weak' : 'medium', 'the link points at a bare IPv6 address');
+  } else if (ip) {
     host = ip.ip;
     if (ip.form !== 'dotted')
       add('ip-encoded', 'strong', `the address is written as a ${ip.form} number`);

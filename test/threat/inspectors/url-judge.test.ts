@@ -72,3 +72,14 @@ test('dangerous and legacy IM schemes', () => {
   const [odd] = extractUrls('skype:alice?call&video=%41%41').map(judgeUrl);
   assert.equal(odd?.findings[0]?.strength, 'strong');
 });
+
+test('programs behind percent-encoding or trailing dots, IPv6 literals and outside Windows shares', () => {
+  assert.ok(flags('http://cdn.test/x%2Eexe').includes('executable-path'));
+  assert.ok(flags('http://cdn.test/setup%2eexe.').includes('executable-path'));
+  assert.deepEqual(flags('http://[2001:db8::7]:8180/x'), ['ip-literal', 'odd-port']);
+  assert.deepEqual(flags('\\\\203.0.113.9\\share\\notes.txt'), ['unc-external']);
+  assert.deepEqual(flags('open \\\\files.attacker.example\\pub\\a.lnk now'), ['unc-external']);
+  // Shares on the office network are everyday business.
+  assert.deepEqual(flags('the deck is on \\\\fileserver\\sales\\q3.pptx'), []);
+  assert.deepEqual(flags('\\\\10.0.0.12\\scans\\'), []);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { openSqliteDriver } from '../../../src/storage/sqlite/driver.ts';
 import { is, ns, RawClient, stanzaErrorOf, type XmlElement, x } from '../../helpers/raw-client.ts';
 import { type RampartProcess, startRampart } from '../../helpers/server.ts';
@@ -258,6 +258,10 @@ describe('stranger policy (T1)', () => {
 });
 
 describe('messages shaped to skip inspection', () => {
+  // Each test logs in afresh; an account may hold only so many connections.
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.destroy();
+  });
   const refusedWith = async (c: RawClient, id: string, condition: string) => {
     const err = await c.next((e) => e.attrs.id === id, `the answer to ${id}`);
     assert.equal(stanzaErrorOf(err), condition, err.toString());
@@ -323,5 +327,17 @@ describe('messages shaped to skip inspection', () => {
     );
     const got = await bob.next(is.message(bare('alice'), 'wrapped'), 'the message');
     assert.equal(got.getChild('wrap', 'urn:example:wrap'), undefined, got.toString());
+  });
+
+  it('a Windows share on an outside host is held, one on the office network arrives; an IPv6 link is labelled', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(chat(bare('bob'), 'notes: \\\\203.0.113.9\\share\\notes.txt'));
+    alice.send(chat(bare('bob'), 'deck: \\\\fileserver\\sales\\q3.pptx'));
+    const first = await bob.next(is.message(bare('alice')), 'the first message that arrives');
+    assert.equal(first.getChildText('body'), 'deck: \\\\fileserver\\sales\\q3.pptx');
+    alice.send(chat(bare('bob'), 'mirror at http://[2001:db8::7]:8180/x'));
+    const v6 = await bob.next(is.message(bare('alice')), 'the IPv6 link');
+    assert.equal(v6.getChild('verdict', NS_VERDICT)?.attrs.rule, 'url', v6.toString());
   });
 });
