@@ -255,7 +255,12 @@ export class OutbreakService {
     );
     if (block === undefined) return;
     this.blocklist.add(block);
-    if (block.purgedAt === undefined) await this.purgeBlock(block, 'admin');
+    // The admin's command returns once the block applies; a large purge goes on meanwhile.
+    if (block.purgedAt === undefined) {
+      this.purgeBlock(block, 'admin').catch((err: unknown) =>
+        this.ctx.log.error({ err }, 'purge of a blocked artefact failed'),
+      );
+    }
   }
 
   unblocked(kind: ThreatBlockKind, value: string): void {
