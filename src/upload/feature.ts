@@ -2,6 +2,7 @@ import type { HttpRoutes } from '../http/routes.ts';
 import { reportScan, uploadModule } from '../modules/upload/index.ts';
 import type { ServerContext } from '../server/context.ts';
 import { Jid } from '../stanza/jid.ts';
+import { trustUrlPrefix } from '../threat/inspectors/url-inspector.ts';
 import type { XmlElement } from '../xml/element.ts';
 import { uploadHttpHandler } from './http.ts';
 import { loadUploadKeys } from './master-key.ts';
@@ -105,6 +106,8 @@ export function uploadFeature(ctx: ServerContext, routes: HttpRoutes): UploadFea
     service,
     start(httpsPort, hooks = {}) {
       service.origin = config.upload.public_url ?? `https://${ctx.domain}:${httpsPort}`;
+      // Its own links lead to scanned files only: no "unusual port" or "archive" label on them.
+      trustUrlPrefix(`${service.origin}${UPLOAD_PATH}`);
       const rescan = () =>
         rescanIfChanged(hooks).catch((err: unknown) => ctx.log.warn({ err }, 're-scan failed'));
       service

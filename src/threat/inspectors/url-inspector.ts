@@ -12,8 +12,24 @@ import { judgeUrl, type UrlJudgement } from './url-judge.ts';
 /** Recipients within a minute above which a medium finding is treated as a mass send. */
 export const MASS_SEND_FANOUT = 3;
 
+/** Where the server serves files it has scanned (its own upload links): not judged again. */
+const trustedPrefixes = new Set<string>();
+
+/** Registers an origin+path prefix of this server's own scanned downloads (upload feature). */
+export function trustUrlPrefix(prefix: string): void {
+  trustedPrefixes.add(prefix);
+}
+
+function isTrusted(u: { url: string; obfuscated: boolean; defanged: boolean; userinfo?: string }) {
+  if (u.obfuscated || u.defanged || u.userinfo !== undefined) return false;
+  for (const p of trustedPrefixes) if (u.url.startsWith(p)) return true;
+  return false;
+}
+
 export function judgeAllUrls(text: string): UrlJudgement[] {
-  return extractUrls(text).map(judgeUrl);
+  return extractUrls(text)
+    .filter((u) => !isTrusted(u))
+    .map(judgeUrl);
 }
 
 export const urlInspector: Inspector = {
