@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readCorpus } from '../../src/threat/classifier/corpus.ts';
+import { summarise } from '../../src/threat/engine/corpus-eval.ts';
+import { evaluateMessage } from '../../src/threat/engine/evaluate.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/tiny-corpus.jsonl', import.meta.url));
@@ -37,4 +40,21 @@ test('eval-corpus without a file explains its usage', () => {
   });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /usage/);
+});
+
+test('held-out style variants (new wordings, tricky ham) are caught without tuning to them', () => {
+  // Written for red-teaming, never used in training: new spim, phish, worm and beacon wordings
+  // in five languages, and hard ham (IT announcements, internal hosts and ports, code).
+  const items = readCorpus(
+    fileURLToPath(new URL('./fixtures/redteam-variants.jsonl', import.meta.url)),
+  );
+  const outcomes = items.map((item) => ({
+    item,
+    action: evaluateMessage(item.msg, item.ctx).verdict.action,
+  }));
+  const summary = summarise(outcomes);
+  for (const [label, r] of Object.entries(summary.recall)) assert.equal(r, 1, label);
+  // Two known hard cases stay held: an IT broadcast asking 300 people to change their
+  // password, and security staff naming a look-alike domain as "paypa1-security dot com".
+  assert.ok(summary.ham_flagged <= 2 / 18, JSON.stringify(summary));
 });
