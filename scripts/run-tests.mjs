@@ -32,8 +32,8 @@ const result = spawnSync(
     'tsx',
     '--test',
     '--test-concurrency=2',
-    // A hung test fails after two minutes instead of stalling CI.
-    '--test-timeout=120000',
+    // A hung test fails after four minutes instead of stalling CI.
+    '--test-timeout=240000',
     '--test-reporter=spec',
     ...files,
   ],
