@@ -79,7 +79,9 @@ export function floodModule(ctx: ServerContext): { close(): Promise<void> } {
   };
   return {
     close: async () => {
-      senders.close();
+      const returned = senders.close();
+      if (returned > 0)
+        ctx.log.warn({ returned }, 'flood shield: held messages returned to senders');
       await shield.close();
     },
   };

@@ -151,13 +151,26 @@ export class SenderGate {
     }
   }
 
-  /** Shutdown: what is held goes on now (inspected, then delivered or stored offline). */
-  close(): void {
+  /**
+   * Shutdown: held messages were never accepted for delivery (inspecting thousands of them
+   * now would hold up the shutdown), so each goes back to its sender with an error; returns
+   * how many.
+   */
+  close(): number {
     clearInterval(this.sweepTimer);
+    let returned = 0;
+    const err = new StanzaError(
+      'service-unavailable',
+      'The server is shutting down; this message, held for flood protection, was not sent.',
+    );
     for (const s of this.senders.values()) {
       if (s.timer) clearTimeout(s.timer);
       s.timer = undefined;
-      for (const { msg, session } of s.queue.splice(0)) this.route(msg, session);
+      for (const { msg } of s.queue.splice(0)) {
+        this.ports.bounce(msg, err);
+        returned++;
+      }
     }
+    return returned;
   }
 }
