@@ -22,10 +22,6 @@ export class ArtefactBlocklist {
     this.blocks.delete(key);
   }
 
-  has(key: string): boolean {
-    return this.blocks.has(key);
-  }
-
   /** The first block any of the artefacts falls under (a domain block covers its subdomains). */
   match(artefacts: readonly Artefact[]): ThreatBlock | undefined {
     if (this.blocks.size === 0) return undefined;
@@ -34,9 +30,5 @@ export class ArtefactBlocklist {
       if (hit !== undefined) return hit;
     }
     return undefined;
-  }
-
-  get size(): number {
-    return this.blocks.size;
   }
 }

@@ -152,11 +152,6 @@ export class OutbreakDetector {
     return stop === undefined ? { outbreaks } : { stop, outbreaks };
   }
 
-  /** The account was quarantined (by this detector or an admin). */
-  markQuarantined(sender: string): void {
-    this.quarantined.add(sender);
-  }
-
   /** An admin released the account: its counts start afresh. */
   release(sender: string): void {
     this.quarantined.delete(sender);
