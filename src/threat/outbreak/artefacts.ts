@@ -12,7 +12,13 @@ import { extractUrls, type FoundUrl } from '../inspectors/url-extract.ts';
 import { judgeUrl, registrableDomain, type UrlJudgement } from '../inspectors/url-judge.ts';
 import { textFingerprint } from './fingerprint.ts';
 
-export type ArtefactKind = 'url' | 'domain' | 'sha256' | 'file' | 'text';
+export type ArtefactKind = 'url' | 'domain' | 'sha256' | 'file' | 'text' | 'links';
+
+/**
+ * Any link the URL judge flags, whatever it is: a worm that gives each contact its own host,
+ * path and wording still sends every one of them a flagged link.
+ */
+export const FLAGGED_LINKS_KEY = 'links:flagged';
 
 export type Artefact = {
   /** `kind:value`, e.g. `url:http://192.0.2.7:8180/`, `domain:example.net`, `text:3a1f…`. */
@@ -89,6 +95,15 @@ function urlArtefacts(
   const trustedHost = judged.host !== '' && isTrusted(judged.host, judged, trusted);
   // A defanged link ("hxxp://", "[.]") cannot be clicked: security staff write links so.
   const clickable = !u.defanged;
+  if (clickable && flagged) {
+    out.push({
+      key: FLAGGED_LINKS_KEY,
+      kind: 'links',
+      suspicious: true,
+      counted: true,
+      blockable: false,
+    });
+  }
   out.push({
     key: `url:${normaliseUrl(u, judged)}`,
     kind: 'url',

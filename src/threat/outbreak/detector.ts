@@ -54,7 +54,8 @@ const KIND_RANK: Record<Artefact['kind'], number> = {
   sha256: 1,
   file: 2,
   domain: 3,
-  text: 4,
+  links: 4,
+  text: 5,
 };
 
 const MAX_REMEMBERED = 100_000;

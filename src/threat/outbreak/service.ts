@@ -40,6 +40,13 @@ export type CopyInput = {
 const PRUNE_INTERVAL_MS = 3_600_000;
 const RECENT_MESSAGES = 8;
 
+/** What a sender was stopped for, in words a user reads. */
+function artefactInWords(a: Artefact): string {
+  if (a.kind === 'text') return 'the same message';
+  if (a.kind === 'links') return 'suspicious links';
+  return defangArtefact(a.key);
+}
+
 /** A link or domain as text that cannot be clicked: hxxp://evil[.]example/. */
 export function defangArtefact(key: string): string {
   const value = key.slice(key.indexOf(':') + 1);
@@ -159,9 +166,9 @@ export class OutbreakService {
         };
       case 'fanout': {
         const seconds = Math.round(policy.fanoutWindowMs / 1000);
-        const what = defangArtefact(stop.artefact.key);
+        const what = artefactInWords(stop.artefact);
         const reason =
-          `You sent ${stop.artefact.kind === 'text' ? 'the same message' : what} to ` +
+          `You sent ${what} to ` +
           `${stop.recipients} people within ${seconds} seconds, the way worms spread.`;
         return {
           action: 'quarantine',
@@ -188,7 +195,7 @@ export class OutbreakService {
   ): void {
     this.alertAdmins(
       'fanout',
-      `Rampart quarantined ${sender}: it sent ${artefact.kind === 'text' ? 'the same message' : defangArtefact(artefact.key)} ` +
+      `Rampart quarantined ${sender}: it sent ${artefactInWords(artefact)} ` +
         `to ${recipients} people within ${Math.round(this.policy().fanoutWindowMs / 1000)} seconds. ` +
         `Its sessions were ended and it cannot sign in until you run: rampart user release ${sender}`,
     );

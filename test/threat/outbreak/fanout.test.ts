@@ -17,7 +17,7 @@ const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 // An ordinary-looking host: only the fan-out itself can give the worm away.
 const LINK = 'https://share-moments.net/p/k2x9?ref=41';
 const CONTACTS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
-const WORMS = ['alice', 'w2', 'w3', 'w4', 'm1', 'm2'];
+const WORMS = ['alice', 'w2', 'w3', 'w4', 'v1', 'm1', 'm2'];
 const POLICY = `[policy]\nadmins = ["admin@${D}"]\n`;
 
 let server: RampartProcess;
@@ -140,6 +140,31 @@ describe('fan-out quarantine and outbreak blocks through real sessions', () => {
       );
       w4!.send(lure('c4', 'w4-1', 'lol'));
       await errorFor(w4!, 'w4-1');
+    }));
+
+  it('a worm that gives each contact its own host, path and wording is still stopped', () =>
+    withServerLog(server, async () => {
+      const v1 = await online('v1');
+      const wordings = ['lol', 'is this you?', 'haha', 'wow look', 'omg', 'download this'];
+      CONTACTS.forEach((c, i) => {
+        const link = `http://198.51.100.${20 + i}:8180/p${i}.php?id=${i * 7919}`;
+        v1.send(
+          x(
+            'message',
+            { to: `${c}@${D}`, type: 'chat', id: `v${i}` },
+            x('body', {}, `${wordings[i]} ${link}`),
+          ),
+        );
+      });
+      const refused = await errorFor(v1, 'v5');
+      assert.match(
+        refused.getChild('error')?.getChildText('text', STANZAS) ?? '',
+        /suspicious links to 6 people within 60 seconds/,
+      );
+      assert.equal((await v1.streamError()).condition, 'policy-violation');
+      await assert.rejects(connect('v1'), /account-disabled/);
+      const released = await server.cli(['user', 'release', `v1@${D}`]);
+      assert.equal(released.code, 0, released.stderr);
     }));
 
   it('in monitor mode only records; a policy reload applies new thresholds', () =>
