@@ -20,6 +20,7 @@ import { labelMessage, verdictElement } from './verdict-element.ts';
 
 const NS_OOB = 'jabber:x:oob';
 const NS_REFERENCE = 'urn:xmpp:reference:0';
+const NS_FORWARD = 'urn:xmpp:forward:0';
 const MAX_TEXT_IN_EVENT = 1000;
 const MAX_DEPTH = 8;
 
@@ -47,8 +48,21 @@ function fileNameOf(url: string): string {
  * language or in the subject), the out-of-band offer's URL and description, and reference
  * URIs. The name of an out-of-band file is judged on its own.
  */
+/** Messages quoted whole (XEP-0297 forwarding): clients may show them as if sent. */
+function forwardedMessages(el: XmlElement, depth = 0, out: XmlElement[] = []): XmlElement[] {
+  if (depth > MAX_DEPTH) return out;
+  for (const c of el.elements()) {
+    if (c.name === 'forwarded' && c.xmlns === NS_FORWARD) out.push(...c.getChildren('message'));
+    forwardedMessages(c, depth + 1, out);
+  }
+  return out;
+}
+
 export function messageText(msg: XmlElement): { text: string; fileName?: string } {
-  const parts = [...msg.getChildren('subject'), ...msg.getChildren('body')].map((b) => b.text());
+  const shown = [msg, ...forwardedMessages(msg)];
+  const parts = shown
+    .flatMap((m) => [...m.getChildren('subject'), ...m.getChildren('body')])
+    .map((b) => b.text());
   const oob = msg.getChild('x', NS_OOB);
   const url = oob?.getChildText('url');
   const desc = oob?.getChildText('desc');

@@ -7,6 +7,7 @@ import { emptyItem } from '../../modules/roster/roster-service.ts';
 import type { ServerContext } from '../../server/context.ts';
 import type { ThreatPolicy } from '../engine/policy.ts';
 import { ContextBuilder, type SharedGroups } from './context.ts';
+import { forgedPayloadFilter } from './forged-payloads.ts';
 import { ThreatGate } from './gate.ts';
 import { HoldService } from './holds.ts';
 import { ThreatPipeline } from './pipeline.ts';
@@ -39,6 +40,7 @@ export function threatEngineModule(
   pipeline.use(strangerInspector(() => pipeline.policy));
   ctx.router.messageGate = (msg, to, session) => gate.fromClient(msg, to, session);
   presenceStatusFilter(ctx, () => pipeline.policy);
+  forgedPayloadFilter(ctx);
 
   // Adding the sender to one's roster is how a standard client accepts a contact request.
   ctx.hooks.on('roster-item-set', (owner, contact) => {

@@ -316,7 +316,27 @@ describe('messages shaped to skip inspection', () => {
       `<message to='${bare('bob')}' type='chat' id='s4'><body>the picture</body><reference xmlns='urn:xmpp:reference:0' type='data'><media-sharing xmlns='urn:xmpp:sims:1'><sources><reference xmlns='urn:xmpp:reference:0' type='data' uri='${lure}'/></sources></media-sharing></reference></message>`,
     );
     await refusedWith(alice, 's4', 'policy-violation');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat' id='s5'><body>fwd</body><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='ceo@${D}/x' to='${bare('bob')}'><body>${lure}</body></message></forwarded></message>`,
+    );
+    await refusedWith(alice, 's5', 'policy-violation');
     await bob.expectNone(is.message(bare('alice')), 'any of the lures', 200);
+  });
+
+  it('archive results and pubsub events written by a client are refused as forgeries', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    const forged = `<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='ceo@${D}/x' to='${bare('bob')}'><body>wire the money today</body></message></forwarded>`;
+    alice.send(
+      `<message to='${bare('bob')}' id='f1'><result xmlns='urn:xmpp:mam:2' id='1'>${forged}</result></message>`,
+    );
+    await refusedWith(alice, 'f1', 'bad-request');
+    alice.send(
+      `<message to='${bare('bob')}' type='headline' id='f2'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='1'/></items></event></message>`,
+    );
+    await refusedWith(alice, 'f2', 'bad-request');
+    await bob.expectNone(is.message(bare('alice')), 'a forged payload', 200);
+    assert.ok(events('forged.server-payload').some((e) => e.actor.startsWith(bare('alice'))));
   });
 
   it('XHTML wrapped inside another payload is stripped too', async () => {
