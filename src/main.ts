@@ -77,6 +77,8 @@ export async function startServer(
   const log = createLogger(config.log_level);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
   const storage = openStorage({ dataDir: config.data_dir });
+  // Messages written ahead for sessions that never acked them before a crash: offline now.
+  const landed = await storage.offline.landAllInFlight();
   // The CLI, run against this data directory without a config, learns the domain from here.
   await storage.kv.set(SERVER_OWNER, 'domain', Jid.parse(config.domain).domain);
   const tls = await loadTlsMaterial({
@@ -117,6 +119,8 @@ export async function startServer(
     startedAt: Date.now(),
     version: VERSION,
   } as Omit<ServerContext, 'router' | 'streamManagement'> as ServerContext;
+  if (landed > 0)
+    log.info({ messages: landed }, 'unacknowledged messages moved to offline storage');
   ctx.router = new Router(ctx);
   ctx.streamManagement = new StreamManagement(ctx);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerContext } from '../server/context.ts';
-import type { Session } from '../session/session.ts';
+import type { DeliveryReceipt, Session } from '../session/session.ts';
 import { errorReply, mayReplyWithError, StanzaError } from '../stanza/errors.ts';
 import { Jid } from '../stanza/jid.ts';
 import { type XmlElement, x } from '../xml/element.ts';
@@ -67,10 +67,11 @@ export type DeliveryGate = (msg: XmlElement, to: Jid) => boolean;
 
 /**
  * May hold back a stanza a client sent, after the outbound filters and before routing and
- * inspection (the flood shield's sender side); true when it took the stanza, which it routes
- * later with `routeChecked`.
+ * inspection (the flood shield's sender side). False: route it now. A promise: the gate took
+ * the stanza, routes it later with `routeChecked`, and settles the promise then (the stanza
+ * counts as handled for XEP-0198 acks only once it was routed).
  */
-export type SenderGate = (stanza: XmlElement, session: Session) => boolean;
+export type SenderGate = (stanza: XmlElement, session: Session) => false | Promise<void>;
 
 /**
  * Observes messages on their way (message carbons plug in here). `sent`: a local client's
@@ -81,6 +82,17 @@ export interface MessageTap {
   sent?(msg: XmlElement, from: Session): void;
   delivered?(msg: XmlElement, to: Jid, recipients: readonly Session[]): void;
 }
+
+/**
+ * Makes a message durable for local account `to` before it goes to `recipients`, at least one
+ * of which acks deliveries (XEP-0198): `receipt` goes with each copy, and the sender's stanza
+ * counts as handled once `written` resolves. Undefined: the message is not worth keeping.
+ */
+export type WriteAhead = (
+  msg: XmlElement,
+  to: Jid,
+  recipients: readonly Session[],
+) => { receipt: DeliveryReceipt; written: Promise<void> } | undefined;
 
 /** Stores a message for an account with no available resource (XEP-0160). */
 export type OfflineHandler = (stanza: XmlElement, to: Jid) => Promise<void>;
@@ -100,6 +112,7 @@ export class Router {
   readonly inboundChecks: InboundCheck[] = [];
   presence: PresenceHandler | undefined;
   offline: OfflineHandler | undefined;
+  writeAhead: WriteAhead | undefined;
   deliveryGate: DeliveryGate | undefined;
   senderGate: SenderGate | undefined;
   readonly messageTaps: MessageTap[] = [];
@@ -134,7 +147,8 @@ export class Router {
       if (verdict === 'drop') return;
       if (verdict instanceof StanzaError) throw verdict;
     }
-    if (this.senderGate?.(stanza, session)) return;
+    const held = this.senderGate?.(stanza, session);
+    if (held) return held;
     return this.routeChecked(stanza, session);
   }
 
@@ -317,23 +331,29 @@ export class Router {
     const type = msg.attrs.type ?? 'normal';
     if (!to.isBare) {
       const target = this.ctx.sessions.get(to);
-      if (target) {
-        target.send(msg);
-        this.tapDelivered(msg, to, [target]);
-        return;
-      }
+      if (target) return this.sendToSessions(msg, to, [target]);
       if (type === 'groupchat') throw new StanzaError('service-unavailable');
       if (type === 'headline' || type === 'error') return;
     }
     if (type === 'groupchat') throw new StanzaError('service-unavailable');
     const recipients = this.ctx.sessions.available(to.bare).filter((s) => s.priority >= 0);
-    if (recipients.length > 0) {
-      for (const s of recipients) s.send(msg);
-      this.tapDelivered(msg, to, recipients);
-      return;
-    }
+    if (recipients.length > 0) return this.sendToSessions(msg, to, recipients);
     if (type === 'headline' || type === 'error') return;
     return this.storeOffline(msg, to).then(() => this.tapDelivered(msg, to, []));
+  }
+
+  /** Live delivery; written ahead to storage when a recipient acks (a crash cannot lose it). */
+  private sendToSessions(
+    msg: XmlElement,
+    to: Jid,
+    recipients: readonly Session[],
+  ): void | Promise<void> {
+    const ahead = recipients.some((s) => s.confirmsDelivery)
+      ? this.writeAhead?.(msg, to, recipients)
+      : undefined;
+    for (const s of recipients) s.send(msg, ahead?.receipt);
+    this.tapDelivered(msg, to, recipients);
+    return ahead?.written;
   }
 
   private tapDelivered(msg: XmlElement, to: Jid, recipients: readonly Session[]): void {

@@ -15,6 +15,8 @@ export interface DeliveryReceipt {
 
 /** How a session reaches its client: the c2s stream, or stream management on top of it. */
 export interface SessionOutput {
+  /** The client acks what it received (XEP-0198), so receipts wait for its ack. */
+  readonly confirmsDelivery?: boolean;
   send(el: XmlElement, receipt?: DeliveryReceipt): void;
   close(condition?: StreamErrorCondition, text?: string): void;
 }
@@ -45,6 +47,10 @@ export class Session {
 
   send(el: XmlElement, receipt?: DeliveryReceipt): void {
     this.clientState.send(el, receipt);
+  }
+
+  get confirmsDelivery(): boolean {
+    return this.output.confirmsDelivery === true;
   }
 
   /** Stream management (XEP-0198) takes the output over and carries it across connections. */

@@ -91,9 +91,20 @@ export interface OfflineMessage {
 export interface OfflineStore {
   /** Stores one message; resolves once it is durable. */
   push(owner: string, stanza: string): Promise<number>;
-  /** Oldest first. */
+  /**
+   * Stores one message on its way to a connected session that acks (XEP-0198), resolving once
+   * it is durable. Until `land` it is not listed or counted: it is removed when acked.
+   */
+  pushInFlight(owner: string, stanza: string): Promise<number>;
+  /** In-flight messages become offline messages (their session ended without acking them). */
+  land(owner: string, ids: number[]): Promise<void>;
+  /** At startup: every message left in flight by a crashed process becomes offline; how many. */
+  landAllInFlight(): Promise<number>;
+  /** Oldest first; offline messages only. */
   list(owner: string, limit?: number): Promise<OfflineMessage[]>;
+  /** Removes offline or in-flight messages. */
   remove(owner: string, ids: number[]): Promise<void>;
+  /** Offline messages only. */
   count(owner: string): Promise<number>;
 }
 

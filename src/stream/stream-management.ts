@@ -107,6 +107,7 @@ interface Unacked {
 
 /** One session under stream management; its output while connected and while hibernating. */
 export class ManagedSession implements SessionOutput {
+  readonly confirmsDelivery = true;
   readonly inbound = new InboundCounter();
   private link: SmLink | undefined;
   /** Stanzas sent since <enabled/>, mod 2^32. */

@@ -283,6 +283,32 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
         assert.equal(await s.offline.count(owner), 1);
       });
 
+      it('keeps in-flight messages out of sight until landed; removes or lands them by id', async () => {
+        const early = await s.offline.push(owner, '<message id="early"/>');
+        const pending = [0, 1, 2].map((i) =>
+          s.offline.pushInFlight(owner, `<message id="f${i}"/>`),
+        );
+        // Many writes in one turn share one commit; each still gets its own id.
+        const [f0, f1, f2] = await Promise.all(pending);
+        assert.equal(new Set([f0, f1, f2]).size, 3);
+        assert.deepEqual(
+          (await s.offline.list(owner)).map((m) => m.id),
+          [early],
+        );
+        assert.equal(await s.offline.count(owner), 1);
+        await s.offline.remove(owner, [f0!]);
+        await s.offline.land(owner, [f1!]);
+        assert.deepEqual(
+          (await s.offline.list(owner)).map((m) => m.id),
+          [early, f1],
+        );
+        assert.equal(await s.offline.landAllInFlight(), 1);
+        assert.deepEqual(
+          (await s.offline.list(owner)).map((m) => m.stanza),
+          ['<message id="early"/>', '<message id="f1"/>', '<message id="f2"/>'],
+        );
+      });
+
       it('counts per owner and lists nothing for an unknown owner', async () => {
         await s.offline.push(owner, '<message/>');
         await s.offline.push(owner, '<message/>');

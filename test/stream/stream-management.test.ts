@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStorage } from '../../src/storage/open.ts';
 import { ackedCount, InboundCounter, parseH } from '../../src/stream/stream-management.ts';
@@ -15,7 +18,21 @@ const SM = 'urn:xmpp:sm:3';
 const PASSWORD = 'stream management 1';
 const D = 'localhost';
 const bare = (u: string) => `${u}@${D}`;
-const USERS = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ida', 'jon', 'kay'];
+const USERS = [
+  'ann',
+  'ben',
+  'cat',
+  'dan',
+  'eve',
+  'fay',
+  'gus',
+  'hal',
+  'ida',
+  'jon',
+  'kay',
+  'lee',
+  'mia',
+];
 
 let server: RampartProcess;
 const clients: RawClient[] = [];
@@ -87,6 +104,21 @@ function handledUpTo(c: RawClient, enabled: XmlElement, last: XmlElement): numbe
     .filter((e) => ['message', 'presence', 'iq'].includes(e.name) && e.xmlns === ns.client).length;
 }
 
+/** Acks everything up to `last`, then closes the stream cleanly. */
+async function ackAndLeave(c: RawClient, enabled: XmlElement, last: XmlElement): Promise<void> {
+  c.send(x('a', { xmlns: SM, h: String(handledUpTo(c, enabled, last)) }));
+  await ping(c);
+  c.close();
+  await c.waitClosed();
+}
+
+/** A new login of `username` gets no message from `from` (nothing acked comes back). */
+async function expectNothingAtLogin(username: string, resource: string, from: string) {
+  const c = await login(username, resource);
+  await available(c);
+  await c.expectNone(is.message(bare(from)), 'a message acked before', 500);
+}
+
 before(async () => {
   server = await startRampart({
     config:
@@ -104,6 +136,7 @@ before(async () => {
     ['jon', 'ida'],
     ['jon', 'kay'],
     ['jon', 'cat'],
+    ['lee', 'mia'],
   ];
   const roster = await server.cli(
     ['roster', 'import', '-'],
@@ -331,14 +364,8 @@ describe('offline messages under stream management', () => {
     const second =
       (await acking.next(is.message(bare('jon'), 'stored 1'), 'stored 1')) &&
       (await acking.next(is.message(bare('jon'), 'stored 2'), 'stored 2'));
-    acking.send(x('a', { xmlns: SM, h: String(handledUpTo(acking, enabled, second)) }));
-    await ping(acking);
-    acking.close();
-    await acking.waitClosed();
-
-    const last = await login('cat', 'c4');
-    await available(last);
-    await last.expectNone(is.message(bare('jon')), 'a message acked before', 500);
+    await ackAndLeave(acking, enabled, second);
+    await expectNothingAtLogin('cat', 'c4', 'jon');
   });
 });
 
@@ -377,5 +404,69 @@ describe('durability', () => {
         if (!killed) throw err;
       });
     }
+  });
+
+  it('messages live at a connected client that has not acked survive kill -9, and arrive once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rampart-sm-crash-'));
+    const N = 15;
+    let own = await startRampart({ dataDir });
+    try {
+      await own.addUser('lia', PASSWORD);
+      await own.addUser('max', PASSWORD);
+      await own.addContacts('lia', 'max');
+      const connect = (username: string) =>
+        RawClient.login({ port: own.ports.c2sTls, directTls: true, username, password: PASSWORD });
+      const max = await connect('max');
+      clients.push(max);
+      await enable(max);
+      await available(max);
+      const lia = await connect('lia');
+      clients.push(lia);
+      await enable(lia, false);
+      for (let i = 1; i <= N; i++) lia.send(chat(bare('max'), `in flight ${i}`));
+      lia.send(x('r', { xmlns: SM }));
+      assert.equal((await lia.next(isSm('a'), '<a/>')).attrs.h, String(N));
+      // max has them all on screen but never acks them.
+      assert.equal((await bodies(max, bare('lia'), N)).length, N);
+      process.kill(own.pid, 'SIGKILL');
+      await own.stop().catch(() => {});
+      lia.destroy();
+      max.destroy();
+
+      own = await startRampart({ dataDir });
+      const again = await connect('max');
+      clients.push(again);
+      await available(again);
+      assert.deepEqual(
+        await bodies(again, bare('lia'), N),
+        Array.from({ length: N }, (_, i) => `in flight ${i + 1}`),
+      );
+      await again.expectNone(is.message(bare('lia')), 'a second copy', 500);
+    } finally {
+      await own.stop().catch(() => {});
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a message written ahead is not offline while in flight, and once acked never comes back', async () => {
+    const mia = await login('mia', 'm1');
+    const enabled = await enable(mia);
+    await available(mia);
+    const lee = await login('lee');
+    await enable(lee, false);
+    for (let i = 1; i <= 3; i++) lee.send(chat(bare('mia'), `acked ${i}`));
+    lee.send(x('r', { xmlns: SM }));
+    assert.equal((await lee.next(isSm('a'), '<a/>')).attrs.h, '3');
+    await bodies(mia, bare('lee'), 3);
+    // Another resource coming online meanwhile gets no copy from storage of what m1 holds.
+    const second = await login('mia', 'm2');
+    await available(second);
+    await second.expectNone(is.message(bare('lee')), 'an in-flight message', 400);
+    second.close();
+    await second.waitClosed();
+    const els = mia.events.flatMap((e) => (e.kind === 'element' ? [e.el] : []));
+    const last = els.filter(is.message(bare('lee'))).at(-1)!;
+    await ackAndLeave(mia, enabled, last);
+    await expectNothingAtLogin('mia', 'm3', 'lee');
   });
 });

@@ -1,5 +1,5 @@
 import type { ServerContext } from '../../server/context.ts';
-import type { Session } from '../../session/session.ts';
+import type { DeliveryReceipt, Session } from '../../session/session.ts';
 import { StanzaError } from '../../stanza/errors.ts';
 import { NS } from '../../stanza/namespaces.ts';
 import { type XmlElement, x } from '../../xml/element.ts';
@@ -19,17 +19,10 @@ export function offlineModule(ctx: ServerContext): void {
         'the recipient cannot receive more offline messages',
       );
     }
-    const stored = msg.withAttrs({ to: to.bare });
-    stored.children = [
-      ...msg.children,
-      x(
-        'delay',
-        { xmlns: NS.delay, from: ctx.domain, stamp: new Date().toISOString() },
-        'Offline storage',
-      ),
-    ];
-    await ctx.storage.offline.push(to.bare, stored.toString());
+    await ctx.storage.offline.push(to.bare, storedForm(msg, to.bare, ctx.domain));
   };
+  ctx.router.writeAhead = (msg, to, recipients) =>
+    worthStoring(msg) ? writeAhead(ctx, msg, to.bare, recipients.length) : undefined;
 
   const delivery = new OfflineDelivery(ctx);
   ctx.hooks.on('initial-presence', (session) => {
@@ -38,6 +31,56 @@ export function offlineModule(ctx: ServerContext): void {
       .deliver(session)
       .catch((err: unknown) => ctx.log.error({ err }, 'offline delivery failed'));
   });
+}
+
+/** What offline storage keeps: the message to the bare JID, stamped with when it arrived. */
+function storedForm(msg: XmlElement, bare: string, domain: string): string {
+  const stored = msg.withAttrs({ to: bare });
+  stored.children = [
+    ...msg.children,
+    x(
+      'delay',
+      { xmlns: NS.delay, from: domain, stamp: new Date().toISOString() },
+      'Offline storage',
+    ),
+  ];
+  return stored.toString();
+}
+
+/**
+ * A message going live to `copies` sessions of `owner`, one of which acks (XEP-0198), is first
+ * written to offline storage as "in flight": invisible to offline delivery, removed when any
+ * copy is confirmed, turned into an offline message when every copy came back unacked, and by
+ * `landAllInFlight` after a crash. So an acked sender's message survives kill -9, and is never
+ * both delivered live and again from storage.
+ */
+function writeAhead(
+  ctx: ServerContext,
+  msg: XmlElement,
+  owner: string,
+  copies: number,
+): { receipt: DeliveryReceipt; written: Promise<void> } {
+  const offline = ctx.storage.offline;
+  const id = offline.pushInFlight(owner, storedForm(msg, owner, ctx.domain));
+  let open = copies;
+  let settled = false;
+  const settle = (then: (id: number) => Promise<void>) => {
+    settled = true;
+    id.then(then).catch((err: unknown) =>
+      ctx.log.error({ err, owner }, 'settling a written-ahead message failed'),
+    );
+  };
+  return {
+    receipt: {
+      delivered: () => {
+        if (!settled) settle((n) => offline.remove(owner, [n]));
+      },
+      undelivered: () => {
+        if (!settled && --open === 0) settle((n) => offline.land(owner, [n]));
+      },
+    },
+    written: id.then(() => undefined),
+  };
 }
 
 /**

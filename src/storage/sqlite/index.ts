@@ -22,11 +22,12 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
   const db = openDatabase(path, options);
   try {
     migrate(db);
+    const offline = new SqliteOfflineStore(db);
     return {
       kind: 'sqlite',
       accounts: new SqliteAccountStore(db),
       roster: new SqliteRosterStore(db),
-      offline: new SqliteOfflineStore(db),
+      offline,
       events: new SqliteSecurityEventStore(db),
       kv: new SqliteKeyValueStore(db),
       pubsub: new SqlitePubsubStore(db),
@@ -36,6 +37,7 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       held: new SqliteHeldMessageStore(db),
       async close() {
         if (!db.open) return;
+        offline.flush();
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.
         db.pragma('optimize');
         // Closing the last connection checkpoints the WAL into the main file.

@@ -173,6 +173,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX held_messages_held_at ON held_messages (held_at);
     `,
   },
+  {
+    version: 6,
+    name: 'offline messages in flight',
+    sql: `
+      -- 1: written ahead for a connected session that has not acked it yet (XEP-0198). Not
+      -- offline storage until that session ends unacked or the server restarts after a crash.
+      ALTER TABLE offline_messages ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -22,9 +22,16 @@ export interface SenderGatePorts {
   record(event: SecurityEvent): void;
 }
 
+interface Held {
+  msg: XmlElement;
+  session: Session;
+  /** Settles the promise `offer` returned: the message was routed, refused or returned. */
+  done: () => void;
+}
+
 interface SenderState {
   rate: SenderRate;
-  queue: { msg: XmlElement; session: Session }[];
+  queue: Held[];
   timer: NodeJS.Timeout | undefined;
   lastEventAt: number;
 }
@@ -52,8 +59,12 @@ export class SenderGate {
     this.sweepTimer.unref();
   }
 
-  /** True when the gate took the message (held, or refused beyond the bound). */
-  offer(msg: XmlElement, session: Session): boolean {
+  /**
+   * False: route the message now. Otherwise the gate took it (held, or refused beyond the
+   * bound), and the promise settles once it was routed or refused: held only in memory, the
+   * message must not count as handled for the sender's XEP-0198 acks before then.
+   */
+  offer(msg: XmlElement, session: Session): false | Promise<void> {
     if (this.limits.mode === 'off' || msg.attrs.type === 'error') return false;
     const now = Date.now();
     const s = this.state(session.bare, now);
@@ -71,11 +82,12 @@ export class SenderGate {
           'You are sending much faster than usual and the server holds no more of your messages for now; this one was not sent.',
         ),
       );
-      return true;
+      return Promise.resolve();
     }
-    s.queue.push({ msg, session });
-    this.schedule(s);
-    return true;
+    return new Promise((done) => {
+      s.queue.push({ msg, session, done });
+      this.schedule(s);
+    });
   }
 
   private recordStart(s: SenderState, sender: string, msg: XmlElement, now: number): boolean {
@@ -108,13 +120,12 @@ export class SenderGate {
   private release(s: SenderState): void {
     s.timer = undefined;
     while (s.queue.length > 0 && s.rate.bucket.tryTake()) {
-      const { msg, session } = s.queue.shift()!;
-      this.route(msg, session);
+      this.route(s.queue.shift()!);
     }
     if (s.queue.length > 0) this.schedule(s);
   }
 
-  private route(msg: XmlElement, session: Session): void {
+  private route({ msg, session, done }: Held): void {
     const bounce = (err: unknown) =>
       this.ports.bounce(
         msg,
@@ -124,9 +135,11 @@ export class SenderGate {
       );
     try {
       const pending = this.ports.route(msg, session);
-      if (pending) pending.catch(bounce);
+      if (!pending) return done();
+      pending.catch(bounce).finally(done);
     } catch (err) {
       bounce(err);
+      done();
     }
   }
 
@@ -166,8 +179,9 @@ export class SenderGate {
     for (const s of this.senders.values()) {
       if (s.timer) clearTimeout(s.timer);
       s.timer = undefined;
-      for (const { msg } of s.queue.splice(0)) {
+      for (const { msg, done } of s.queue.splice(0)) {
         this.ports.bounce(msg, err);
+        done();
         returned++;
       }
     }

@@ -85,6 +85,7 @@ function events(rule: string): EventRow[] {
 const fillers = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8'];
 const users = [
   ...['target', 's1', 's2', 's3', 's4', 's5', 'b1', 'b2', 'fast', 'r1', 'r2', 'r3', 'full'],
+  ...['acked', 'r4'],
   ...fillers,
 ];
 
@@ -114,6 +115,7 @@ before(async () => {
     ...fillers.map((s) => [s, 'full']),
     ['b1', 'b2'],
     ...['r1', 'r2', 'r3'].map((r) => ['fast', r]),
+    ['acked', 'r4'],
   ];
   const roster = await server.cli(
     ['roster', 'import', '-'],
@@ -247,5 +249,25 @@ describe('flood shield', () => {
       c.pending().filter((m) => m.name === 'message' && m.attrs.type === 'error'),
     );
     assert.equal(errors.length, refused, 'each refused message went back with an error');
+  });
+
+  it('acks (XEP-0198) a sender-held message only once it was released and delivered', async () => {
+    const SM = 'urn:xmpp:sm:3';
+    const r4 = await online('r4');
+    const sender = await login('acked');
+    sender.send(x('enable', { xmlns: SM }));
+    await sender.next((e) => e.name === 'enabled' && e.xmlns === SM, '<enabled/>');
+    const n = SENDER_BURST + 5; // the last five wait in memory, released at SENDER_RATE a second
+    const started = Date.now();
+    for (let i = 0; i < n; i++) sender.send(chat('r4', `held ${i}`));
+    sender.send(x('r', { xmlns: SM }));
+    const a = await sender.next((e) => e.name === 'a' && e.xmlns === SM, '<a/>');
+    assert.equal(a.attrs.h, String(n));
+    const floor = ((n - SENDER_BURST) / SENDER_RATE) * 1000;
+    assert.ok(Date.now() - started >= floor * 0.8, `acked after ${Date.now() - started} ms`);
+    assert.deepEqual(
+      await bodiesFrom(r4, 'acked', n),
+      Array.from({ length: n }, (_, i) => `held ${i}`),
+    );
   });
 });
