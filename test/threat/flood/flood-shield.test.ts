@@ -16,6 +16,7 @@ const RECIPIENT_BURST = 5;
 const SENDER_RATE = 10;
 const SENDER_BURST = 10;
 const MAX_OFFLINE = 40;
+const MAX_HELD_PER_SENDER = 20;
 
 let server: RampartProcess;
 const clients: RawClient[] = [];
@@ -86,6 +87,7 @@ const fillers = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8'];
 const users = [
   ...['target', 's1', 's2', 's3', 's4', 's5', 'b1', 'b2', 'fast', 'r1', 'r2', 'r3', 'full'],
   ...['acked', 'r4'],
+  ...['gush', 'pool'],
   ...fillers,
 ];
 
@@ -99,6 +101,7 @@ before(async () => {
       `sender_burst = ${SENDER_BURST}`,
       // Small, so the flood also goes through offline storage and back.
       'max_held_per_recipient = 10',
+      `max_held_per_sender = ${MAX_HELD_PER_SENDER}`,
       'notice_interval_s = 1',
       '[limits]',
       `max_offline_messages = ${MAX_OFFLINE}`,
@@ -113,6 +116,7 @@ before(async () => {
   const pairs = [
     ...['s1', 's2', 's3', 's4', 's5'].map((s) => [s, 'target']),
     ...fillers.map((s) => [s, 'full']),
+    ['gush', 'pool'],
     ['b1', 'b2'],
     ...['r1', 'r2', 'r3'].map((r) => ['fast', r]),
     ['acked', 'r4'],
@@ -269,5 +273,28 @@ describe('flood shield', () => {
       await bodiesFrom(r4, 'acked', n),
       Array.from({ length: n }, (_, i) => `held ${i}`),
     );
+  });
+
+  it('a sender beyond what the server holds for it gets an error for each further message', async () => {
+    const pool = await online('pool');
+    const gush = await login('gush');
+    const sent = 40; // 10 at once, 20 held, the rest refused
+    for (let i = 0; i < sent; i++) gush.send(chat('pool', `gush ${i}`));
+    const isError = (m: XmlElement) => m.name === 'message' && m.attrs.type === 'error';
+    // About 10 (fewer if the budget earned a token while they were read); they come at once.
+    const refused: XmlElement[] = [];
+    for (let i = 0; i < 8; i++) refused.push(await gush.next(isError, `error ${i}`));
+    await new Promise((r) => setTimeout(r, 300));
+    refused.push(...gush.pending().filter(isError));
+    assert.ok(refused.length <= sent - SENDER_BURST - MAX_HELD_PER_SENDER, `${refused.length}`);
+    for (const err of refused) {
+      assert.ok(err.getChild('error')?.getChild('resource-constraint'), err.toString());
+    }
+    const refusedBodies = new Set(refused.map((m) => m.getChildText('body')));
+    const expected = Array.from({ length: sent }, (_, i) => `gush ${i}`).filter(
+      (b) => !refusedBodies.has(b),
+    );
+    // What was held arrives after what went at once, in the order it was sent.
+    assert.deepEqual(await bodiesFrom(pool, 'gush', expected.length), expected);
   });
 });
