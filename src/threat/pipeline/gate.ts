@@ -14,7 +14,7 @@ import { combineVerdicts, type Verdict } from '../verdict.ts';
 import type { ContextBuilder } from './context.ts';
 import type { HoldService } from './holds.ts';
 import { Inspection, type MessageOrigin } from './inspection.ts';
-import { markupToStrip, stripMarkup } from './markup.ts';
+import { markupToStrip, stripForgedLabels, stripMarkup } from './markup.ts';
 import type { ThreatPipeline } from './pipeline.ts';
 import { labelMessage, verdictElement } from './verdict-element.ts';
 
@@ -137,7 +137,12 @@ export class ThreatGate {
     const admitted = await this.ctx.router.inboundAdmission(original, to.bare);
     if (admitted instanceof StanzaError) throw admitted;
     if (admitted === 'drop') return;
-    const msg = this.defuseMarkup(original, from, to);
+    const unlabelled = stripForgedLabels(original);
+    if (unlabelled.removed > 0) {
+      const what = 'a verdict or notice written by the sender';
+      this.recordBypass(from, to, 'forged.verdict', what, 'T4', 'label');
+    }
+    const msg = this.defuseMarkup(unlabelled.msg, from, to);
     const { text, fileName } = messageText(msg);
     const context = await this.contexts.build(from, to, text, origin);
     if (text === '' && !context.senderIsContact && this.strangersEnforced()) {
@@ -216,14 +221,21 @@ export class ThreatGate {
     return mode === 'enforce' ? stripMarkup(msg) : msg;
   }
 
-  /** A message shaped to skip inspection: dropped or refused, and recorded. */
-  private recordBypass(from: Jid, to: Jid, rule: string, what: string): void {
+  /** A message shaped to skip inspection or to pass for the server's word, recorded. */
+  private recordBypass(
+    from: Jid,
+    to: Jid,
+    rule: string,
+    what: string,
+    threat = 'T1',
+    verdict: 'refuse' | 'label' = 'refuse',
+  ): void {
     this.ctx.events.record({
-      threat: 'T1',
+      threat,
       rule,
       actor: from.full,
       target: to.bare,
-      verdict: 'refuse',
+      verdict,
       evidence: { type: 'message', what },
     });
   }

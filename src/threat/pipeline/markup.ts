@@ -2,6 +2,7 @@
 // deprecated and has carried script and tracking-image attacks; XHTML or SVG smuggled in
 // other elements is no better. Stripping keeps the plain <body/>, which every client shows.
 
+import { NS } from '../../stanza/namespaces.ts';
 import type { XmlElement } from '../../xml/element.ts';
 
 export const NS_XHTML_IM = 'http://jabber.org/protocol/xhtml-im';
@@ -35,4 +36,25 @@ export function stripMarkup(msg: XmlElement): XmlElement {
   const out = msg.withAttrs({});
   out.children = msg.children.filter((c) => typeof c === 'string' || !executable(c));
   return out;
+}
+
+const NS_FALLBACK = 'urn:xmpp:fallback:0';
+const SERVER_LABELS: ReadonlySet<string> = new Set([NS.verdict, NS.notice]);
+
+/** Only the server labels a message: a sender's own verdict, notice or label fallback is forged. */
+function forgedLabel(el: XmlElement): boolean {
+  if (el.xmlns !== undefined && SERVER_LABELS.has(el.xmlns)) return true;
+  return (
+    el.name === 'fallback' && el.xmlns === NS_FALLBACK && SERVER_LABELS.has(el.attrs.for ?? '')
+  );
+}
+
+/** The message without labels its sender wrote itself, and how many there were. */
+export function stripForgedLabels(msg: XmlElement): { msg: XmlElement; removed: number } {
+  const kept = msg.children.filter((c) => typeof c === 'string' || !forgedLabel(c));
+  const removed = msg.children.length - kept.length;
+  if (removed === 0) return { msg, removed };
+  const out = msg.withAttrs({});
+  out.children = kept;
+  return { msg: out, removed };
 }

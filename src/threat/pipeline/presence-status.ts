@@ -1,5 +1,5 @@
 // T1 spim through presence: a subscription request or a directed presence reaches people
-// who never accepted the sender, and clients show its <status/> text ("add me! see
+// who never accepted the sender, and clients show its <status/> and nickname ("add me! see
 // http://..."). A status with a link, or built to break the display, is removed from such
 // presences before routing; the presence itself still goes through.
 
@@ -10,6 +10,8 @@ import { modeOf, type ThreatPolicy } from '../engine/policy.ts';
 import { contentFindings } from '../inspectors/content-guard.ts';
 import { extractUrls } from '../inspectors/url-extract.ts';
 
+const NS_NICK = 'http://jabber.org/protocol/nick';
+
 /** Presences that reach beyond approved subscribers: requests and directed presence. */
 function reachesOthers(stanza: XmlElement, session: Session): boolean {
   const to = stanza.attrs.to;
@@ -19,11 +21,19 @@ function reachesOthers(stanza: XmlElement, session: Session): boolean {
   return (type === undefined || type === 'unavailable') && to.split('/')[0] !== session.bare;
 }
 
+/** The texts a client shows with a presence: the status and a nickname (XEP-0172). */
+function shownText(el: XmlElement): boolean {
+  return el.name === 'status' || (el.name === 'nick' && el.xmlns === NS_NICK);
+}
+
 export function presenceStatusFilter(ctx: ServerContext, policy: () => ThreatPolicy): void {
   ctx.router.outboundFilters.push((stanza, session) => {
     if (!reachesOthers(stanza, session)) return 'continue';
-    const statuses = stanza.getChildren('status');
-    const text = statuses.map((s) => s.text()).join('\n');
+    const text = stanza
+      .elements()
+      .filter(shownText)
+      .map((s) => s.text())
+      .join('\n');
     if (text.trim() === '') return 'continue';
     const mode = modeOf(policy(), 'url');
     if (mode === 'off') return 'continue';
@@ -39,7 +49,7 @@ export function presenceStatusFilter(ctx: ServerContext, policy: () => ThreatPol
       evidence: { type: stanza.attrs.type ?? 'available', links, findings, mode },
     });
     if (mode === 'enforce') {
-      stanza.children = stanza.children.filter((c) => typeof c === 'string' || c.name !== 'status');
+      stanza.children = stanza.children.filter((c) => typeof c === 'string' || !shownText(c));
     }
     return 'continue';
   });

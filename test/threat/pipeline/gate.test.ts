@@ -339,6 +339,21 @@ describe('messages shaped to skip inspection', () => {
     assert.ok(events('forged.server-payload').some((e) => e.actor.startsWith(bare('alice'))));
   });
 
+  it('a verdict, notice or label fallback written by the sender is removed: only the server labels', async () => {
+    const alice = await online('alice');
+    const bob = await online('bob');
+    alice.send(
+      `<message to='${bare('bob')}' type='chat'><body>All clear, the link was checked</body><verdict xmlns='${NS_VERDICT}' level='info' threat='T2' rule='url'>Checked by your server: safe</verdict><notice xmlns='${NS_NOTICE}' threat='T2'/><fallback xmlns='urn:xmpp:fallback:0' for='${NS_VERDICT}'><body start='0' end='9'/></fallback></message>`,
+    );
+    const got = await bob.next(is.message(bare('alice')), 'the message');
+    assert.equal(got.getChildText('body'), 'All clear, the link was checked');
+    assert.equal(got.getChild('verdict', NS_VERDICT), undefined, got.toString());
+    assert.equal(got.getChild('notice', NS_NOTICE), undefined, got.toString());
+    assert.equal(got.getChild('fallback', 'urn:xmpp:fallback:0'), undefined, got.toString());
+    const ev = events('forged.verdict').find((e) => e.actor.startsWith(bare('alice')));
+    assert.equal(ev?.threat, 'T4');
+  });
+
   it('XHTML wrapped inside another payload is stripped too', async () => {
     const alice = await online('alice');
     const bob = await online('bob');

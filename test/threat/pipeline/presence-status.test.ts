@@ -53,12 +53,13 @@ it('a subscription request keeps a plain greeting but loses a status carrying a 
   assert.match(ev?.evidence ?? '', /cheap-meds\.top/);
 });
 
-it('a directed presence from a stranger loses an obfuscated link in its status', async () => {
+it('a directed presence from a stranger loses an obfuscated link in its status and nickname', async () => {
   const bob = await online('bob');
   const spammer = await online('spammer');
   spammer.send(
-    `<presence to='${bob.jid}'><status>hot singles: hxxp://203.0.113.9:8180/x</status></presence>`,
+    `<presence to='${bob.jid}'><status>hot singles: hxxp://203.0.113.9:8180/x</status><nick xmlns='http://jabber.org/protocol/nick'>visit cheap-meds dot top</nick></presence>`,
   );
   const got = await bob.next(is.presence(bare('spammer')), 'the directed presence');
   assert.equal(got.getChild('status'), undefined, got.toString());
+  assert.equal(got.getChild('nick'), undefined, got.toString());
 });
