@@ -19,13 +19,13 @@
 // pace the flooder, the flood shield holds what passes); `*-open` the same with the per-session
 // and per-account reading limits raised so the full 1,000/s reaches the router and only the
 // flood shield stands in the way; `one-noshield` raised limits and `flood.mode = "off"`.
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { RawClient, x } from '../test/helpers/raw-client.ts';
 import { startRampart } from '../test/helpers/server.ts';
+import { cpuSeconds, OPEN_LIMITS, pin, sleep } from './support.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -44,18 +44,6 @@ const PAIR_RATE = Number(opt['pair-rate']);
 const SINKS = Number(opt.sinks);
 const PASSWORD = 'bystander bench 1';
 
-const OPEN_LIMITS = [
-  '[limits]',
-  'max_connections_per_address = 100000',
-  'session_stanzas_per_s = 100000',
-  'session_stanza_burst = 100000',
-  'session_bytes_per_s = 100000000',
-  'session_byte_burst = 100000000',
-  'account_stanzas_per_s = 100000',
-  'account_stanza_burst = 100000',
-  'account_bytes_per_s = 100000000',
-  'account_byte_burst = 100000000',
-].join('\n');
 const DEFAULT_LIMITS = '[limits]\nmax_connections_per_address = 100000';
 
 const VARIANTS = {
@@ -67,28 +55,15 @@ const VARIANTS = {
   'one-noshield': { flood: 'one', config: `${OPEN_LIMITS}\n[flood]\nmode = "off"` },
 };
 
-/** Server CPU seconds so far (utime + stime of /proc/PID/stat). */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function quantile(sorted, q) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
 /** Server on CPU 1, load generator on CPU 0, as the shared bench harness does. */
-function pin(pid, cpu) {
-  if (opt['no-pin']) return;
-  spawnSync('taskset', ['-apc', String(cpu), String(pid)], { stdio: 'ignore' });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pinTo = (pid, cpu) => {
+  if (!opt['no-pin']) pin(pid, cpu);
+};
 
 /** Calls `fn(n)` every 10 ms with the number of messages due, for `seconds`. */
 async function paced(rate, seconds, fn) {
@@ -110,7 +85,7 @@ async function runVariant(name) {
   if (!variant) throw new Error(`unknown variant ${name}`);
   const server = await startRampart({ config: variant.config, startTimeoutMs: 60_000 });
   const clients = [];
-  pin(server.pid, 1);
+  pinTo(server.pid, 1);
   try {
     const sinks = variant.flood === 'many' ? SINKS : 1;
     const users = ['flooder', 'b1', 'b2', ...Array.from({ length: sinks }, (_, i) => `sink${i}`)];
@@ -245,7 +220,7 @@ async function runVariant(name) {
   }
 }
 
-pin(process.pid, 0);
+pinTo(process.pid, 0);
 const f = (n) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 console.log(
   `bystander bench: flood ${RATE}/s for ${SECONDS} s, pair ${PAIR_RATE}/s; ${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}`,

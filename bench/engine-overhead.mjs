@@ -13,7 +13,6 @@
 //
 //   --users N (50)  --window W (5)  --seconds S (15)  --warmup S (3)  --reps R (2)
 //   --modes "off on"   --json FILE   --no-pin
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -23,6 +22,7 @@ import { configSchema } from '../src/config/schema.ts';
 import { openSqliteDriver } from '../src/storage/sqlite/driver.ts';
 import { RawClient } from '../test/helpers/raw-client.ts';
 import { repoRoot, startRampart } from '../test/helpers/server.ts';
+import { cpuSeconds, OPEN_LIMITS, pin, sleep } from './support.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -68,16 +68,7 @@ const pick = () => ham[Math.floor(Math.random() * ham.length)];
 
 function config(mode) {
   return [
-    '[limits]',
-    'max_connections_per_address = 100000',
-    'session_stanzas_per_s = 100000',
-    'session_stanza_burst = 100000',
-    'session_bytes_per_s = 100000000',
-    'session_byte_burst = 100000000',
-    'account_stanzas_per_s = 100000',
-    'account_stanza_burst = 100000',
-    'account_bytes_per_s = 100000000',
-    'account_byte_burst = 100000000',
+    OPEN_LIMITS,
     '[flood]',
     'recipient_messages_per_s = 100000',
     'recipient_burst = 100000',
@@ -88,20 +79,9 @@ function config(mode) {
   ].join('\n');
 }
 
-function pin(pid, cpu) {
-  if (!opt['no-pin']) spawnSync('taskset', ['-apc', String(cpu), String(pid)], { stdio: 'ignore' });
-}
-
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pinTo = (pid, cpu) => {
+  if (!opt['no-pin']) pin(pid, cpu);
+};
 
 /** The server's shutdown line with its inspection timings, if it logged one. */
 function inspectionTimings(output) {
@@ -132,7 +112,7 @@ function eventCounts(dataDir) {
 
 async function runOnce(mode) {
   const server = await startRampart({ config: config(mode), startTimeoutMs: 60_000 });
-  pin(server.pid, 1);
+  pinTo(server.pid, 1);
   const clients = [];
   try {
     const users = Array.from({ length: USERS }, (_, i) => `o${i}`);
@@ -279,7 +259,7 @@ async function runOnce(mode) {
   }
 }
 
-pin(process.pid, 0);
+pinTo(process.pid, 0);
 console.log(
   `engine overhead: ${USERS} users, ${WINDOW} in flight each, ${SECONDS} s per run; ${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}; ham corpus ${ham.length} lines (${dirname(corpusPath())})`,
 );
