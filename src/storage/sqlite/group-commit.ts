@@ -7,10 +7,13 @@ interface Pending {
 }
 
 /**
- * Group commit: writes queued during one turn of the event loop run together in one
- * transaction, so a burst of messages costs one commit rather than one each. Each write is
- * its own savepoint, so one that fails is undone alone and rejects alone. A write's promise
- * resolves only after the commit, i.e. once the write is durable.
+ * Group commit: writes queued before the pending microtasks have run (the messages of one
+ * read, their acks and removals) go together in one transaction, so a burst costs one commit
+ * rather than one each. Not a whole event-loop turn: the threat gate decides a session's
+ * messages one after another, each waiting for the previous one's write, so a turn per write
+ * would cap a busy session at one message per turn. Each write is its own savepoint, so one
+ * that fails is undone alone and rejects alone. A write's promise resolves only after the
+ * commit, i.e. once the write is durable.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -36,7 +39,7 @@ export class GroupCommit {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      queueMicrotask(() => this.flush());
     });
   }
 
