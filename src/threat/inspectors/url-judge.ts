@@ -145,14 +145,25 @@ function lookalike(host: string): UrlFinding | undefined {
   return undefined;
 }
 
-function fileExtension(path: string): string | undefined {
-  let last = path.split(/[?#]/)[0]!.split(/[/\\]/).pop() ?? '';
+function extensionOf(name: string): string | undefined {
+  let last = name;
   try {
     last = decodeURIComponent(last); // "setup%2Eexe" is served as setup.exe
   } catch {}
   // Windows drops trailing dots and spaces: "setup.exe." runs as setup.exe.
   const m = /\.([a-z0-9-]{1,10})[.\s]*$/i.exec(last);
   return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/** The extension of the file a link downloads: its last path segment, else a query value. */
+function fileExtension(path: string): string | undefined {
+  const [beforeQuery = '', query = ''] = path.split('#')[0]!.split('?', 2);
+  // "download.php?file=setup.exe": the name the server sends the file under.
+  for (const pair of query.split('&')) {
+    const ext = extensionOf(pair.slice(pair.indexOf('=') + 1));
+    if (ext !== undefined && EXECUTABLE_EXTENSIONS.has(ext)) return ext;
+  }
+  return extensionOf(beforeQuery.split(/[/\\]/).pop() ?? '');
 }
 
 export function judgeUrl(u: FoundUrl): UrlJudgement {

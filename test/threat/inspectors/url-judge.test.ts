@@ -76,6 +76,8 @@ test('dangerous and legacy IM schemes', () => {
 test('programs behind percent-encoding or trailing dots, IPv6 literals and outside Windows shares', () => {
   assert.ok(flags('http://cdn.test/x%2Eexe').includes('executable-path'));
   assert.ok(flags('http://cdn.test/setup%2eexe.').includes('executable-path'));
+  assert.ok(flags('http://cdn.test/download.php?id=7&file=setup.exe').includes('executable-path'));
+  assert.deepEqual(flags('http://cdn.test/view?file=report.pdf'), []);
   assert.deepEqual(flags('http://[2001:db8::7]:8180/x'), ['ip-literal', 'odd-port']);
   assert.deepEqual(flags('\\\\203.0.113.9\\share\\notes.txt'), ['unc-external']);
   assert.deepEqual(flags('open \\\\files.attacker.example\\pub\\a.lnk now'), ['unc-external']);
