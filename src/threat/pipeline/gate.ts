@@ -125,10 +125,16 @@ export class ThreatGate {
       throw new StanzaError('service-unavailable', 'users cannot send groupchat messages');
     }
     if (type === 'error') {
-      // Errors answer the recipient's own stanzas; an "error" out of the blue from a stranger
-      // is a way around the stranger policy, so it is dropped.
+      // Errors answer the recipient's own stanzas (RFC 6120 §8.3.1 lets them echo the original
+      // payload, which is not needed); an "error" out of the blue from a stranger is a way
+      // around the stranger policy, so it is dropped.
       if (!this.strangersEnforced() || (await this.contexts.isContact(from.bare, to.bare))) {
-        return this.ctx.router.deliverMessage(original, to, session);
+        // Only the <error/> goes on: a body "echoed" in an error would skip every inspector.
+        const bare = original.withAttrs({});
+        bare.children = original.children.filter(
+          (c) => typeof c !== 'string' && c.name === 'error',
+        );
+        return this.ctx.router.deliverMessage(bare, to, session);
       }
       this.recordBypass(from, to, 'stranger.error', 'an unsolicited error message from a stranger');
       return;

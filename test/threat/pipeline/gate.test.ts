@@ -267,7 +267,7 @@ describe('messages shaped to skip inspection', () => {
     assert.equal(stanzaErrorOf(err), condition, err.toString());
   };
 
-  it('an error message out of the blue from a stranger is dropped; an error answering the recipient arrives', async () => {
+  it('an error message out of the blue from a stranger is dropped; an error answering the recipient arrives, without an echoed body', async () => {
     const bob = await online('bob');
     const kim = await online('kim');
     kim.send(
@@ -283,6 +283,14 @@ describe('messages shaped to skip inspection', () => {
     );
     const answer = await bob.next(is.message(bare('kim')), 'the error answer');
     assert.equal(answer.attrs.id, 'e2');
+    // A contact's error carries only the error: an echoed "original" body is not inspected.
+    const alice = await online('alice');
+    alice.send(
+      `<message to='${bare('bob')}' type='error' id='e3'><body>javascript:alert(1)</body><error type='cancel'><item-not-found xmlns='${ns.stanzaErrors}'/></error></message>`,
+    );
+    const echoed = await bob.next((e) => e.attrs.id === 'e3', 'the contact’s error');
+    assert.equal(echoed.getChild('body'), undefined, echoed.toString());
+    assert.ok(echoed.getChild('error'), echoed.toString());
   });
 
   it('groupchat from a user to a full JID is refused, not delivered past the stranger policy', async () => {
