@@ -3,7 +3,14 @@
 // label threshold; the policy may override both.
 
 import type { ThreatPolicy } from '../engine/policy.ts';
-import { type Inspector, verdict } from '../inspectors/types.ts';
+import { anyDlpSignal, dlpSignals } from '../inspectors/dlp-signals.ts';
+import {
+  type InspectContext,
+  type InspectMessage,
+  type Inspector,
+  verdict,
+} from '../inspectors/types.ts';
+import { extractUrls } from '../inspectors/url-extract.ts';
 import type { ThreatId, Verdict } from '../verdict.ts';
 import { extractFeatures } from './features.ts';
 import { type ClassifierModel, scoreFeatures } from './model.ts';
@@ -61,6 +68,18 @@ export function describeFeature(feature: string): string {
   return feature;
 }
 
+/**
+ * The classifier scores messages to strangers, first messages of a conversation, mass sends,
+ * and anything with a link, a file or data the DLP rules notice. A contact's next line in an
+ * ongoing chat, with none of those, is left alone: it has nothing the model could hold it for
+ * that a rule would not see, and it is most of the traffic.
+ */
+export function worthScoring(msg: InspectMessage, ctx: InspectContext): boolean {
+  if (!ctx.senderIsContact || ctx.fanout > 1 || ctx.firstInConversation !== false) return true;
+  if (msg.fileName !== undefined) return true;
+  return extractUrls(msg.text).length > 0 || anyDlpSignal(dlpSignals(msg.text));
+}
+
 export function classifierInspector(model: ClassifierModel, policy: ThreatPolicy): Inspector {
   const hold = policy.classifier?.hold ?? model.thresholds.hold;
   const label = policy.classifier?.label ?? model.thresholds.label;
@@ -68,6 +87,7 @@ export function classifierInspector(model: ClassifierModel, policy: ThreatPolicy
     name: 'classifier',
     threat: 'T1',
     inspect(msg, ctx): Verdict | undefined {
+      if (!worthScoring(msg, ctx)) return undefined;
       const { score, top } = scoreFeatures(model, extractFeatures(msg, ctx));
       if (score < label) return undefined;
       const action = score >= hold ? 'hold' : 'label';

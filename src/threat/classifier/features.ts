@@ -32,12 +32,21 @@ export function textShape(text: string): string {
 function addNgrams(out: Features, shape: string): void {
   const grams = new Map<string, number>();
   const padded = ` ${shape} `;
-  const chars = [...padded];
+  // Where each character (code point) starts, so n-grams are cut without an array of them.
+  const starts: number[] = [];
+  for (let i = 0; i < padded.length; i++) {
+    const low = padded.charCodeAt(i) >= 0xdc00 && padded.charCodeAt(i) <= 0xdfff;
+    const afterHigh =
+      i > 0 && padded.charCodeAt(i - 1) >= 0xd800 && padded.charCodeAt(i - 1) <= 0xdbff;
+    if (!(low && afterHigh)) starts.push(i);
+  }
+  starts.push(padded.length);
   for (let n = 2; n <= 4; n++) {
-    for (let i = 0; i + n <= chars.length; i++) {
-      const g = chars.slice(i, i + n).join('');
+    for (let i = 0; i + n < starts.length; i++) {
+      const g = padded.slice(starts[i], starts[i + n]);
       if (g.trim() === '') continue;
-      grams.set(`c:${g}`, (grams.get(`c:${g}`) ?? 0) + 1);
+      const key = `c:${g}`;
+      grams.set(key, (grams.get(key) ?? 0) + 1);
     }
   }
   for (const w of shape.match(/[\p{L}⟨⟩]+/gu) ?? []) {

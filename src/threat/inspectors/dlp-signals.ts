@@ -91,7 +91,24 @@ function isPrivate(a: number, b: number): boolean {
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
 }
 
-export function dlpSignals(text: string): DlpSignals {
+// The DLP inspector and the classifier's features read the same body one after the other.
+let lastText: string | undefined;
+let lastSignals: Readonly<DlpSignals> | undefined;
+
+export function dlpSignals(text: string): Readonly<DlpSignals> {
+  if (text !== lastText || lastSignals === undefined) {
+    lastSignals = scanSignals(text);
+    lastText = text;
+  }
+  return lastSignals;
+}
+
+/** Anything at all that the DLP rules or the classifier's DLP features would look at. */
+export function anyDlpSignal(s: Readonly<DlpSignals>): boolean {
+  return Object.values(s).some((v) => v !== false && v !== 0);
+}
+
+function scanSignals(text: string): DlpSignals {
   let ipAddresses = 0;
   let publicIps = 0;
   for (const m of text.matchAll(IPV4)) {

@@ -9,6 +9,8 @@ export type InspectContext = {
   /** Distinct recipients of the same text from this sender within a minute (1 = normal chat). */
   fanout: number;
   senderAgeDays?: number;
+  /** False when this pair wrote to each other in the last day; unknown (absent) counts as first. */
+  firstInConversation?: boolean;
 };
 
 export type Inspector = {

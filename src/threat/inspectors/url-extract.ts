@@ -166,8 +166,21 @@ function scan(text: string): FoundUrl[] {
   return found;
 }
 
+// The URL inspector, the classifier's features and the outbreak detector all read the same
+// body one after another: the last answer is kept.
+let lastText: string | undefined;
+let lastUrls: readonly FoundUrl[] = [];
+
 /** Every URL in a message body, each marked when it was hidden by obfuscation. */
-export function extractUrls(text: string): FoundUrl[] {
+export function extractUrls(text: string): readonly FoundUrl[] {
+  if (text !== lastText) {
+    lastUrls = scanAll(text);
+    lastText = text;
+  }
+  return lastUrls;
+}
+
+function scanAll(text: string): FoundUrl[] {
   // Zero-width characters become spaces in the plain view, so a link split by them only
   // appears (whole) in the folded view and is marked as obfuscated.
   const spaced = text.replace(ZERO_WIDTH, ' ');

@@ -130,7 +130,7 @@ function urlArtefacts(
 export function extractArtefacts(parts: MessageParts, options: ArtefactOptions = {}): Artefact[] {
   const trusted = options.trustedDomains ?? [];
   const out: Artefact[] = [];
-  const found = extractUrls(parts.text);
+  const found = [...extractUrls(parts.text)];
   for (const extra of parts.extraUrls ?? []) found.push(...extractUrls(extra));
   for (const u of found) urlArtefacts(u, judgeUrl(u), trusted, out);
   for (const hash of parts.sha256 ?? []) {

@@ -101,3 +101,22 @@ test('the classifier explains itself in plain words', () => {
   assert.doesNotMatch(v.reason, /\b(?:c|w|lex|ctx):/);
   assert.match(v.reason, /score \d\.\d\d/);
 });
+
+test('a contact’s next line in an ongoing chat is not scored, unless it has a link or data', () => {
+  // A model that holds whatever it scores shows which messages it is asked about.
+  const classifier = classifierInspector({ ...shippedModel(), bias: 20 }, DEFAULT_POLICY);
+  const line = 'ok, see you at the standup tomorrow';
+  const ongoing = { senderIsContact: true, fanout: 1, firstInConversation: false };
+  assert.equal(classifier.inspect({ text: line }, ongoing), undefined);
+  const scored = (text: string, ctx: object, fileName?: string) =>
+    classifier.inspect(fileName ? { text, fileName } : { text }, { ...ongoing, ...ctx })?.action;
+  assert.equal(scored(line, { firstInConversation: undefined }), 'hold'); // unknown counts as first
+  assert.equal(scored(line, { firstInConversation: true }), 'hold');
+  assert.equal(scored(line, { senderIsContact: false }), 'hold');
+  assert.equal(scored(line, { fanout: 2 }), 'hold');
+  assert.equal(scored(line, {}, 'notes.pdf'), 'hold');
+  assert.equal(scored(`${line} hxxps://secure-login[.]test/verify`, {}), 'hold');
+  assert.equal(scored(`${line} www dot example dot com`, {}), 'hold');
+  assert.equal(scored(`${line}, box 10.1.2.3 has 445 open`, {}), 'hold');
+  assert.equal(scored(`${line}, pw: Hunter2!x`, {}), 'hold');
+});
