@@ -752,6 +752,16 @@ export function runStorageContract(name: string, open: () => Promise<Storage> | 
         assert.equal('messageId' in fourth, false);
       });
 
+      it('a find sees deliveries recorded in the same turn, before they are committed', async () => {
+        const written = [1, 2, 3].map((n) => s.deliveries.record(entry(n)));
+        const found = await s.deliveries.find({ artefacts: ['domain:x'], since: 0 });
+        assert.deepEqual(
+          found.map((r) => r.stanzaId),
+          ['sid-1', 'sid-2', 'sid-3'],
+        );
+        await Promise.all(written);
+      });
+
       it('removes purged deliveries and prunes old ones', async () => {
         for (const n of [1, 2, 3]) await s.deliveries.record(entry(n));
         const found = await s.deliveries.find({ artefacts: ['domain:x'], since: 0 });

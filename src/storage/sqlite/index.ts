@@ -23,6 +23,7 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
   try {
     migrate(db);
     const offline = new SqliteOfflineStore(db);
+    const deliveries = new SqliteDeliveryLogStore(db);
     return {
       kind: 'sqlite',
       accounts: new SqliteAccountStore(db),
@@ -33,11 +34,12 @@ export function openSqliteStorage(path: string, options: OpenDriverOptions = {})
       pubsub: new SqlitePubsubStore(db),
       files: new SqliteFileStore(db),
       threatBlocks: new SqliteThreatBlockStore(db),
-      deliveries: new SqliteDeliveryLogStore(db),
+      deliveries,
       held: new SqliteHeldMessageStore(db),
       async close() {
         if (!db.open) return;
         offline.flush();
+        deliveries.flush();
         // Keeps query-planner statistics fresh; cheap, and SQLite recommends it before closing.
         db.pragma('optimize');
         // Closing the last connection checkpoints the WAL into the main file.

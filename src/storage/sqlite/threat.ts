@@ -7,6 +7,7 @@ import type {
   ThreatBlockStore,
 } from '../ports.ts';
 import type { SqliteDatabase } from './connection.ts';
+import { GroupCommit } from './group-commit.ts';
 
 interface BlockRow {
   kind: ThreatBlockKind;
@@ -92,12 +93,15 @@ function toDelivery(row: DeliveryRow): StoredDeliveryRecord {
 }
 
 export class SqliteDeliveryLogStore implements DeliveryLogStore {
+  /** One delivery of every message with a link or file: committed together per event-loop turn. */
+  private readonly writes;
   private readonly insertOne;
   private readonly findStmt;
   private readonly deleteIds;
   private readonly pruneStmt;
 
   constructor(db: SqliteDatabase) {
+    this.writes = new GroupCommit(db);
     const insert = db.prepare<[string, string | null, string, string, number]>(
       'INSERT INTO deliveries (stanza_id, message_id, sender, recipient, time) VALUES (?, ?, ?, ?, ?)',
     );
@@ -130,8 +134,13 @@ export class SqliteDeliveryLogStore implements DeliveryLogStore {
     this.pruneStmt = db.prepare<[number]>('DELETE FROM deliveries WHERE time < ?');
   }
 
-  async record(entry: DeliveryRecord): Promise<void> {
-    this.insertOne(entry);
+  record(entry: DeliveryRecord): Promise<void> {
+    return this.writes.write(() => this.insertOne(entry));
+  }
+
+  /** Commits queued records now (before reads that must see them, and before closing). */
+  flush(): void {
+    this.writes.flush();
   }
 
   async find(q: {
@@ -140,16 +149,19 @@ export class SqliteDeliveryLogStore implements DeliveryLogStore {
     sender?: string;
   }): Promise<StoredDeliveryRecord[]> {
     if (q.artefacts.length === 0) return [];
+    this.flush();
     return this.findStmt
       .all({ artefacts: JSON.stringify(q.artefacts), since: q.since, sender: q.sender ?? '' })
       .map(toDelivery);
   }
 
   async remove(ids: readonly number[]): Promise<void> {
+    this.flush();
     if (ids.length > 0) this.deleteIds.run(JSON.stringify(ids));
   }
 
   async prune(before: number): Promise<number> {
+    this.flush();
     return this.pruneStmt.run(before).changes;
   }
 }

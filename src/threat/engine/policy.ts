@@ -61,3 +61,8 @@ export const DEFAULT_POLICY: ThreatPolicy = {
 export function modeOf(policy: ThreatPolicy, rule: string): RuleMode {
   return policy.modes[rule] ?? policy.defaultMode;
 }
+
+/** Every rule off: nothing would read a message's context, so none is built. */
+export function engineOff(policy: ThreatPolicy): boolean {
+  return policy.defaultMode === 'off' && Object.values(policy.modes).every((m) => m === 'off');
+}
