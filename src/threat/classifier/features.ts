@@ -8,7 +8,7 @@ import { machineReport, secretFound } from '../inspectors/dlp-inspector.ts';
 import { dlpSignals } from '../inspectors/dlp-signals.ts';
 import { judgeFileName } from '../inspectors/file-offer.ts';
 import type { InspectContext, InspectMessage } from '../inspectors/types.ts';
-import { deobfuscate, extractUrls, foldText } from '../inspectors/url-extract.ts';
+import { extractUrls, foldText, readableText } from '../inspectors/url-extract.ts';
 import { judgeUrl } from '../inspectors/url-judge.ts';
 import { lexiconHits } from './lexicon.ts';
 
@@ -20,7 +20,7 @@ const IP = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g;
 
 /** The text as the model sees it: folded, links and addresses as placeholders, digits as 0. */
 export function textShape(text: string): string {
-  return deobfuscate(foldText(text))
+  return readableText(text)
     .toLowerCase()
     .replace(URLISH, ' ⟨url⟩ ')
     .replace(IP, '⟨ip⟩')

@@ -55,6 +55,21 @@ export function deobfuscate(text: string): string {
   );
 }
 
+let lastRead: string | undefined;
+let lastReadable = '';
+
+/**
+ * The text with every trick undone (folded, then deobfuscated), as the URL scan, the
+ * classifier's shape and the outbreak fingerprint all read it; the last answer is kept.
+ */
+export function readableText(text: string): string {
+  if (text !== lastRead) {
+    lastReadable = deobfuscate(foldText(text));
+    lastRead = text;
+  }
+  return lastReadable;
+}
+
 const SCHEME_URL = /\b([a-z][a-z0-9+.-]{1,15}):(\/\/)?([^\s<>"'`\u3000-\u303f\uff01-\uff0f]+)/giu;
 const BARE_HOST =
   /(?<![@\p{L}\p{N}._/:-])((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,62})\.)+[\p{L}]{2,24}|\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})?(\/[^\s<>"'`]*)?/giu;
@@ -187,7 +202,7 @@ function scanAll(text: string): FoundUrl[] {
   const plain = new Set(scan(spaced).map((u) => u.url));
   const defanged = new Set(scan(defang(spaced)).map((u) => u.url));
   const out = new Map<string, FoundUrl>();
-  for (const u of scan(deobfuscate(foldText(text)))) {
+  for (const u of scan(readableText(text))) {
     if (out.has(u.url)) continue;
     const isPlain = plain.has(u.url);
     const isDefanged = !isPlain && defanged.has(u.url);

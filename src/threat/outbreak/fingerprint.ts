@@ -4,7 +4,7 @@
 // key lookups even when a worm or spammer varies a few words, digits or punctuation.
 // Links are left out of the text (they are artefacts of their own), and digits fold to 0.
 
-import { deobfuscate, foldText } from '../inspectors/url-extract.ts';
+import { readableText } from '../inspectors/url-extract.ts';
 
 /** 64 hash functions in 16 bands of 4 rows: candidates from a similarity of about 0.5. */
 export const HASHES = 64;
@@ -19,7 +19,7 @@ const TOKEN =
 
 /** The words of a message as the fingerprint sees them ("看这个lol" → 看, 这, 个, lol). */
 export function fingerprintTokens(text: string): string[] {
-  const shape = deobfuscate(foldText(text))
+  const shape = readableText(text)
     .toLowerCase()
     .replace(LINKISH, ' ')
     .replace(/\p{N}+/gu, '0');
