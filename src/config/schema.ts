@@ -723,6 +723,15 @@ export const configSchema = z
           .max(600_000)
           .default(10_000)
           .describe('...or once a stanza has waited this long without an ack.'),
+        write_ahead_after_ms: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(150)
+          .describe(
+            "How long a message to a session with acks may wait for the recipient's ack before it is written to storage in case of a crash; the sender's ack for it waits as long. Most messages are acked sooner and never touch the disk. 0 writes every one at once.",
+          ),
       })
       .strict()
       .prefault({}),

@@ -117,6 +117,8 @@ export class Router {
   senderGate: SenderGate | undefined;
   readonly messageTaps: MessageTap[] = [];
   messageGate: MessageGate | undefined;
+  /** Promises of live deliveries that only wait for the write-ahead (see `isOnlyDurability`). */
+  private readonly durabilityOnly = new WeakSet<Promise<void>>();
   domainMessage: DomainMessageHandler | undefined;
   presenceAuthority: PresenceAuthority = () => false;
   /** IQs the server sent to a client, by id, waiting for that client's answer. */
@@ -353,7 +355,17 @@ export class Router {
       : undefined;
     for (const s of recipients) s.send(msg, ahead?.receipt);
     this.tapDelivered(msg, to, recipients);
+    if (ahead) this.durabilityOnly.add(ahead.written);
     return ahead?.written;
+  }
+
+  /**
+   * Whether a delivery's promise only waits for the message to be safe against a crash, the
+   * message having been sent already: whoever orders deliveries need not wait for it (the
+   * sender's XEP-0198 ack still does).
+   */
+  isOnlyDurability(pending: Promise<void>): boolean {
+    return this.durabilityOnly.has(pending);
   }
 
   private tapDelivered(msg: XmlElement, to: Jid, recipients: readonly Session[]): void {

@@ -448,6 +448,53 @@ describe('durability', () => {
     }
   });
 
+  it('a message its recipient acks within write_ahead_after_ms is never written; the sender’s ack waits for that', async () => {
+    const own = await startRampart({
+      config: '[stream_management]\nrequest_every = 3\nwrite_ahead_after_ms = 4000\n',
+    });
+    let killed = false;
+    try {
+      await own.addUser('nia', PASSWORD);
+      await own.addUser('oto', PASSWORD);
+      await own.addContacts('nia', 'oto');
+      const connect = (username: string) =>
+        RawClient.login({ port: own.ports.c2sTls, directTls: true, username, password: PASSWORD });
+      const oto = await connect('oto');
+      clients.push(oto);
+      const enabled = await enable(oto);
+      await available(oto);
+      const nia = await connect('nia');
+      clients.push(nia);
+      await enable(nia, false);
+      const started = Date.now();
+      for (let i = 1; i <= 3; i++) nia.send(chat(bare('oto'), `quick ${i}`));
+      nia.send(x('r', { xmlns: SM }));
+      await bodies(oto, bare('nia'), 3);
+      // Not acked by oto, not yet written: nia's stanzas do not count as handled.
+      await nia.expectNone(isSm('a'), 'an ack before the recipient acked', 300);
+      await oto.next(isSm('r'), '<r/>');
+      const els = oto.events.flatMap((e) => (e.kind === 'element' ? [e.el] : []));
+      const last = els.filter(is.message(bare('nia'))).at(-1)!;
+      oto.send(x('a', { xmlns: SM, h: String(handledUpTo(oto, enabled, last)) }));
+      assert.equal((await nia.next(isSm('a'), '<a/>')).attrs.h, '3');
+      assert.ok(Date.now() - started < 4000, 'the ack came from the recipient, not the write');
+      process.kill(own.pid, 'SIGKILL');
+      killed = true;
+      await new Promise((r) => setTimeout(r, 300));
+      const storage = openStorage({ dataDir: own.dataDir });
+      try {
+        assert.equal(await storage.offline.landAllInFlight(), 0);
+        assert.equal((await storage.offline.list(bare('oto'))).length, 0);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await own.stop().catch((err: unknown) => {
+        if (!killed) throw err;
+      });
+    }
+  });
+
   it('a message written ahead is not offline while in flight, and once acked never comes back', async () => {
     const mia = await login('mia', 'm1');
     const enabled = await enable(mia);

@@ -1,9 +1,10 @@
 import type { ServerContext } from '../../server/context.ts';
-import type { DeliveryReceipt, Session } from '../../session/session.ts';
+import type { Session } from '../../session/session.ts';
 import { StanzaError } from '../../stanza/errors.ts';
 import { NS } from '../../stanza/namespaces.ts';
 import { type XmlElement, x } from '../../xml/element.ts';
 import { parseStoredElement } from '../../xml/parse-element.ts';
+import { LazyWriteAhead } from './lazy-write-ahead.ts';
 
 /**
  * XEP-0160 offline messages: stored when the account has no available resource, delivered
@@ -21,8 +22,11 @@ export function offlineModule(ctx: ServerContext): void {
     }
     await ctx.storage.offline.push(to.bare, storedForm(msg, to.bare, ctx.domain));
   };
+  const ahead = new LazyWriteAhead(ctx, ctx.config.stream_management.write_ahead_after_ms);
   ctx.router.writeAhead = (msg, to, recipients) =>
-    worthStoring(msg) ? writeAhead(ctx, msg, to.bare, recipients.length) : undefined;
+    worthStoring(msg)
+      ? ahead.add(to.bare, storedForm(msg, to.bare, ctx.domain), recipients.length)
+      : undefined;
 
   const delivery = new OfflineDelivery(ctx);
   ctx.hooks.on('initial-presence', (session) => {
@@ -45,42 +49,6 @@ function storedForm(msg: XmlElement, bare: string, domain: string): string {
     ),
   ];
   return stored.toString();
-}
-
-/**
- * A message going live to `copies` sessions of `owner`, one of which acks (XEP-0198), is first
- * written to offline storage as "in flight": invisible to offline delivery, removed when any
- * copy is confirmed, turned into an offline message when every copy came back unacked, and by
- * `landAllInFlight` after a crash. So an acked sender's message survives kill -9, and is never
- * both delivered live and again from storage.
- */
-function writeAhead(
-  ctx: ServerContext,
-  msg: XmlElement,
-  owner: string,
-  copies: number,
-): { receipt: DeliveryReceipt; written: Promise<void> } {
-  const offline = ctx.storage.offline;
-  const id = offline.pushInFlight(owner, storedForm(msg, owner, ctx.domain));
-  let open = copies;
-  let settled = false;
-  const settle = (then: (id: number) => Promise<void>) => {
-    settled = true;
-    id.then(then).catch((err: unknown) =>
-      ctx.log.error({ err, owner }, 'settling a written-ahead message failed'),
-    );
-  };
-  return {
-    receipt: {
-      delivered: () => {
-        if (!settled) settle((n) => offline.remove(owner, [n]));
-      },
-      undelivered: () => {
-        if (!settled && --open === 0) settle((n) => offline.land(owner, [n]));
-      },
-    },
-    written: id.then(() => undefined),
-  };
 }
 
 /**

@@ -93,10 +93,15 @@ export class ThreatGate {
    */
   fromClient(msg: XmlElement, to: Jid, session: Session): Promise<void> {
     const before = this.tails.get(session);
+    let sent!: () => void;
+    const routed = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
     const run = before
-      ? before.then(() => this.admit(msg, to, session, 'local'))
-      : this.admit(msg, to, session, 'local');
-    const tail = run.catch(() => {});
+      ? before.then(() => this.admit(msg, to, session, 'local', sent))
+      : this.admit(msg, to, session, 'local', sent);
+    // The next message waits until this one was sent, not until it was also written ahead.
+    const tail = Promise.race([routed, run]).catch(() => {});
     this.tails.set(session, tail);
     void tail.then(() => {
       if (this.tails.get(session) === tail) this.tails.delete(session);
@@ -114,11 +119,13 @@ export class ThreatGate {
     to: Jid,
     session: Session | undefined,
     origin: MessageOrigin,
+    onSent?: () => void,
   ): Promise<void> {
+    const deliver = (msg: XmlElement) => this.deliver(msg, to, session, onSent);
     const from = Jid.parse(original.attrs.from!);
     const type = original.attrs.type;
     // Talking to oneself is not a threat.
-    if (from.bare === to.bare) return this.ctx.router.deliverMessage(original, to, session);
+    if (from.bare === to.bare) return deliver(original);
     // A user is not a room: groupchat from one would skip every rule below (rooms inspect theirs).
     if (type === 'groupchat' && origin === 'local') {
       this.recordBypass(from, to, 'groupchat.user', 'groupchat from a user account');
@@ -134,7 +141,7 @@ export class ThreatGate {
         bare.children = original.children.filter(
           (c) => typeof c !== 'string' && c.name === 'error',
         );
-        return this.ctx.router.deliverMessage(bare, to, session);
+        return deliver(bare);
       }
       this.recordBypass(from, to, 'stranger.error', 'an unsolicited error message from a stranger');
       return;
@@ -149,7 +156,7 @@ export class ThreatGate {
       this.recordBypass(from, to, 'forged.verdict', what, 'T4', 'label');
     }
     const msg = this.defuseMarkup(unlabelled.msg, from, to);
-    if (engineOff(this.pipeline.policy)) return this.ctx.router.deliverMessage(msg, to, session);
+    if (engineOff(this.pipeline.policy)) return deliver(msg);
     const { text, fileName } = messageText(msg);
     const context = await this.contexts.build(from, to, text, origin);
     if (text === '' && !context.senderIsContact && this.strangersEnforced()) {
@@ -160,9 +167,9 @@ export class ThreatGate {
     this.record(inspection, verdict, verdicts);
     switch (verdict.action) {
       case 'allow':
-        return this.ctx.router.deliverMessage(msg, to, session);
+        return deliver(msg);
       case 'label':
-        return this.ctx.router.deliverMessage(labelMessage(msg, verdict, 'warning'), to, session);
+        return deliver(labelMessage(msg, verdict, 'warning'));
       case 'hold':
         return this.hold(inspection, verdict, verdicts);
       case 'refuse':
@@ -180,6 +187,18 @@ export class ThreatGate {
         });
         throw refusal(verdict);
     }
+  }
+
+  /** Delivers, and calls `onSent` once the message is on its way (not yet written ahead). */
+  private deliver(
+    msg: XmlElement,
+    to: Jid,
+    session: Session | undefined,
+    onSent: (() => void) | undefined,
+  ): void | Promise<void> {
+    const pending = this.ctx.router.deliverMessage(msg, to, session);
+    if (!pending || this.ctx.router.isOnlyDurability(pending)) onSent?.();
+    return pending;
   }
 
   private async hold(inspection: Inspection, top: Verdict, verdicts: Verdict[]): Promise<void> {
